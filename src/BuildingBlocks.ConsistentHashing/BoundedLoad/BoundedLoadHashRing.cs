@@ -1,0 +1,227 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace BuildingBlocks.ConsistentHashing;
+
+/// <summary>
+/// Consistent hashing with bounded loads (Mirrokni, Thorup and Zadimoghaddam, 2018): a ring where a key goes to
+/// the first node clockwise whose load is below ⌈(1 + ε) × (total load + 1) / n⌉, so no node takes more than
+/// about (1 + ε) times the average. Load is placed with <see cref="Acquire(string)"/> and removed by disposing
+/// the lease; lookups (<see cref="GetNode(ulong)"/>) read the loads but do not change them.
+/// </summary>
+/// <remarks>
+/// Concurrent acquirers can each see the same spare capacity, so a node may briefly exceed its bound by the
+/// number of acquisitions racing on it. Loads survive membership changes for nodes that stay.
+/// </remarks>
+/// <typeparam name="TNode">The node type.</typeparam>
+public sealed class BoundedLoadHashRing<TNode> : ConsistentHash<TNode>
+{
+    private readonly Dictionary<string, NodeLoad> _loadsByKey = new(StringComparer.Ordinal);
+    private volatile Snapshot _snapshot = Snapshot.Empty;
+    private long _totalLoad;
+
+    /// <summary>Creates a bounded-load ring, validating <paramref name="options"/> and adding <see cref="ConsistentHashOptions{TNode}.Nodes"/>.</summary>
+    /// <param name="options">The options.</param>
+    public BoundedLoadHashRing(ConsistentHashOptions<TNode> options)
+        : base(options)
+    {
+        VirtualNodes = options.VirtualNodes;
+        Epsilon = options.BoundedLoadEpsilon;
+        Initialize(options.Nodes);
+    }
+
+    /// <inheritdoc />
+    public override ConsistentHashAlgorithm Algorithm => ConsistentHashAlgorithm.BoundedLoad;
+
+    /// <summary>Virtual nodes per node of weight 1.</summary>
+    public int VirtualNodes { get; }
+
+    /// <summary>The ε of the (1 + ε) load bound.</summary>
+    public double Epsilon { get; }
+
+    /// <summary>The load currently placed on all members.</summary>
+    public long TotalLoad => Interlocked.Read(ref _totalLoad);
+
+    /// <summary>The most load one node accepts before keys spill to the next node: ⌈(1 + ε) × (total + 1) / n⌉.</summary>
+    public long Capacity => CapacityFor(_snapshot, TotalLoad);
+
+    /// <inheritdoc />
+    public override TNode GetNode(ulong keyHash)
+    {
+        Snapshot s = _snapshot;
+        if (s.Nodes.Length == 0)
+        {
+            ThrowEmpty();
+        }
+
+        return s.Nodes[Choose(s, keyHash)];
+    }
+
+    /// <inheritdoc />
+    public override bool TryGetNode(ulong keyHash, [MaybeNullWhen(false)] out TNode node)
+    {
+        Snapshot s = _snapshot;
+        if (s.Nodes.Length == 0)
+        {
+            node = default;
+            return false;
+        }
+
+        node = s.Nodes[Choose(s, keyHash)];
+        return true;
+    }
+
+    /// <summary>The ring's preference list; the first node is the one a lookup would choose now.</summary>
+    /// <inheritdoc />
+    public override int GetNodes(ulong keyHash, Span<TNode> destination)
+    {
+        Snapshot s = _snapshot;
+        if (s.Nodes.Length == 0 || destination.IsEmpty)
+        {
+            return 0;
+        }
+
+        int chosen = Choose(s, keyHash);
+        destination[0] = s.Nodes[chosen];
+        if (destination.Length == 1)
+        {
+            return 1;
+        }
+
+        // The rest in ring order from the key, skipping the chosen node.
+        return 1 + s.Table.Walk(s.Table.FindFirst(keyHash), s.Nodes, destination.Slice(1), exclude: chosen);
+    }
+
+    /// <summary>Places one unit of load for <paramref name="key"/> on the node chosen now.</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>The lease; dispose it once to remove the load.</returns>
+    /// <exception cref="EmptyRingException">There are no nodes.</exception>
+    public BoundedLoadLease<TNode> Acquire(string key) => Acquire(HashKey(key));
+
+    /// <summary>Places one unit of load for a key hash on the node chosen now.</summary>
+    /// <param name="keyHash">The key hash.</param>
+    /// <returns>The lease; dispose it once to remove the load.</returns>
+    /// <exception cref="EmptyRingException">There are no nodes.</exception>
+    public BoundedLoadLease<TNode> Acquire(ulong keyHash)
+    {
+        Snapshot s = _snapshot;
+        if (s.Nodes.Length == 0)
+        {
+            ThrowEmpty();
+        }
+
+        int member = Choose(s, keyHash);
+        NodeLoad load = s.Loads[member];
+        Interlocked.Increment(ref load.Value);
+        Interlocked.Increment(ref _totalLoad);
+        return new BoundedLoadLease<TNode>(this, load, s.Nodes[member]);
+    }
+
+    /// <summary>The load currently on a member, or 0 when it is not a member.</summary>
+    /// <param name="node">The node.</param>
+    /// <returns>Its load.</returns>
+    public long GetLoad(TNode node)
+    {
+        Snapshot s = _snapshot;
+        for (int i = 0; i < s.Nodes.Length; i++)
+        {
+            if (EqualityComparer<TNode>.Default.Equals(s.Nodes[i], node))
+            {
+                return Interlocked.Read(ref s.Loads[i].Value);
+            }
+        }
+
+        return 0;
+    }
+
+    internal void Release(NodeLoad load)
+    {
+        Interlocked.Decrement(ref load.Value);
+        if (!load.Detached)
+        {
+            Interlocked.Decrement(ref _totalLoad);
+        }
+    }
+
+    private protected override void Rebuild(in MembershipChange<TNode> change)
+    {
+        RingTable table = RingTable.Apply(_snapshot.Table, change, VirtualNodes, Hasher);
+        RingMember<TNode>[] members = change.NewMembers;
+        var loads = new NodeLoad[members.Length];
+        var stillMember = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < members.Length; i++)
+        {
+            stillMember.Add(members[i].Key);
+            if (!_loadsByKey.TryGetValue(members[i].Key, out NodeLoad? load))
+            {
+                load = new NodeLoad();
+                _loadsByKey.Add(members[i].Key, load);
+            }
+
+            loads[i] = load;
+        }
+
+        foreach (string key in _loadsByKey.Keys.Where(k => !stillMember.Contains(k)).ToList())
+        {
+            NodeLoad left = _loadsByKey[key];
+            left.Detached = true;
+            _loadsByKey.Remove(key);
+            Interlocked.Add(ref _totalLoad, -Interlocked.Read(ref left.Value));
+        }
+
+        _snapshot = new Snapshot(table, [.. members.Select(m => m.Node)], loads, Epsilon);
+    }
+
+    private static long CapacityFor(Snapshot s, long totalLoad) =>
+        s.Nodes.Length == 0 ? 0 : (long)Math.Ceiling((1.0 + s.Epsilon) * (totalLoad + 1) / s.Nodes.Length);
+
+    private int Choose(Snapshot s, ulong keyHash)
+    {
+        long capacity = CapacityFor(s, TotalLoad);
+        RingPoint[] points = s.Table.Points;
+        int i = s.Table.FindFirst(keyHash);
+        for (int step = 0; step < points.Length; step++)
+        {
+            int member = points[i].Member;
+            if (Volatile.Read(ref s.Loads[member].Value) < capacity)
+            {
+                return member;
+            }
+
+            if (++i == points.Length)
+            {
+                i = 0;
+            }
+        }
+
+        // Only reachable while loads change under us: fall back to the least-loaded node.
+        int least = 0;
+        for (int m = 1; m < s.Loads.Length; m++)
+        {
+            if (Volatile.Read(ref s.Loads[m].Value) < Volatile.Read(ref s.Loads[least].Value))
+            {
+                least = m;
+            }
+        }
+
+        return least;
+    }
+
+    internal sealed class NodeLoad
+    {
+        public long Value;
+        public volatile bool Detached;
+    }
+
+    private sealed class Snapshot(RingTable table, TNode[] nodes, NodeLoad[] loads, double epsilon)
+    {
+        public static readonly Snapshot Empty = new(RingTable.Empty, [], [], 0);
+
+        public RingTable Table { get; } = table;
+
+        public TNode[] Nodes { get; } = nodes;
+
+        public NodeLoad[] Loads { get; } = loads;
+
+        public double Epsilon { get; } = epsilon;
+    }
+}
