@@ -1,6 +1,7 @@
 using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.IO.Hashing;
 using Microsoft.Extensions.Options;
 
 namespace BuildingBlocks.ConsistentHashing;
@@ -14,6 +15,7 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
 {
     private readonly Lock _writeLock = new();
     private readonly Func<TNode, string> _keyOf;
+    private readonly bool _isXxHash3;
     private volatile MemberList _members = MemberList.Empty;
     private long _version;
 
@@ -27,6 +29,7 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
         }
 
         Hasher = options.KeyHasher ?? KeyHashing.Resolve(options.KeyHash);
+        _isXxHash3 = ReferenceEquals(Hasher, XxHash3KeyHasher.Instance);
         _keyOf = options.NodeKeySelector ?? StringIdentity();
     }
 
@@ -62,13 +65,14 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
     }
 
     /// <inheritdoc />
-    public ulong HashKey(ReadOnlySpan<byte> key) => Hasher.Hash(key);
+    // The default hasher is called directly: one interface dispatch less on every lookup.
+    public ulong HashKey(ReadOnlySpan<byte> key) => _isXxHash3 ? XxHash3.HashToUInt64(key) : Hasher.Hash(key);
 
     /// <inheritdoc />
-    public TNode GetNode(string key) => GetNode(HashKey(key));
+    public virtual TNode GetNode(string key) => GetNode(HashKey(key));
 
     /// <inheritdoc />
-    public TNode GetNode(ReadOnlySpan<byte> key) => GetNode(Hasher.Hash(key));
+    public virtual TNode GetNode(ReadOnlySpan<byte> key) => GetNode(HashKey(key));
 
     /// <inheritdoc />
     public abstract TNode GetNode(ulong keyHash);
@@ -80,7 +84,7 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
     public int GetNodes(string key, Span<TNode> destination) => GetNodes(HashKey(key), destination);
 
     /// <inheritdoc />
-    public int GetNodes(ReadOnlySpan<byte> key, Span<TNode> destination) => GetNodes(Hasher.Hash(key), destination);
+    public int GetNodes(ReadOnlySpan<byte> key, Span<TNode> destination) => GetNodes(HashKey(key), destination);
 
     /// <inheritdoc />
     public abstract int GetNodes(ulong keyHash, Span<TNode> destination);

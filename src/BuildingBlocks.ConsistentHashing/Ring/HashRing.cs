@@ -1,4 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace BuildingBlocks.ConsistentHashing;
 
@@ -42,16 +44,10 @@ public sealed class HashRing<TNode> : ConsistentHash<TNode>
     internal RingTable Table => _snapshot.Table;
 
     /// <inheritdoc />
-    public override TNode GetNode(ulong keyHash)
-    {
-        Snapshot s = _snapshot;
-        if (s.Nodes.Length == 0)
-        {
-            ThrowEmpty();
-        }
+    public override TNode GetNode(ReadOnlySpan<byte> key) => Lookup(_snapshot, HashKey(key));
 
-        return s.Nodes[s.Table.Points[s.Table.FindFirst(keyHash)].Member];
-    }
+    /// <inheritdoc />
+    public override TNode GetNode(ulong keyHash) => Lookup(_snapshot, keyHash);
 
     /// <inheritdoc />
     public override bool TryGetNode(ulong keyHash, [MaybeNullWhen(false)] out TNode node)
@@ -91,6 +87,19 @@ public sealed class HashRing<TNode> : ConsistentHash<TNode>
         }
 
         return shares;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TNode Lookup(Snapshot s, ulong keyHash)
+    {
+        if (s.Nodes.Length == 0)
+        {
+            ThrowEmpty();
+        }
+
+        int point = s.Table.FindFirst(keyHash);
+        int member = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s.Table.Points), point).Member;
+        return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s.Nodes), member);
     }
 
     private protected override void Rebuild(in MembershipChange<TNode> change)
