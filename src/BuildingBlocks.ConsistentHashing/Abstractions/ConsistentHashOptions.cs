@@ -34,7 +34,7 @@ public sealed class ConsistentHashOptions<TNode>
     /// <summary>
     /// Returns a node's stable identity, from which its positions are derived. Required unless
     /// <typeparamref name="TNode"/> is <see cref="string"/> (then the node is its own key). Never use
-    /// <see cref="object.GetHashCode"/>-based or per-process values here.
+    /// <c>GetHashCode</c>-based or per-process values here.
     /// </summary>
     public Func<TNode, string>? NodeKeySelector { get; set; }
 
