@@ -30,19 +30,21 @@ internal sealed class RingTable
         int bits = points.Length <= 2 ? 1 : Math.Min(MaxIndexBits, 64 - BitOperations.LeadingZeroCount((ulong)(points.Length - 1)));
         Shift = 64 - bits;
         int size = 1 << bits;
-        var index = new int[size + 1];
-        int p = 0;
-        for (int b = 0; b < size; b++)
-        {
-            while (p < points.Length && (long)(points[p].Position >> Shift) < b)
-            {
-                p++;
-            }
+        int[] index = GC.AllocateUninitializedArray<int>(size + 1); // every slot is written below
 
-            index[b] = p;
+        // index[b] = first point whose top bits are >= b: one pass over the points, filling each run of buckets.
+        int nextBucket = 0;
+        for (int p = 0; p < points.Length; p++)
+        {
+            int bucket = (int)(points[p].Position >> Shift);
+            if (bucket >= nextBucket)
+            {
+                index.AsSpan(nextBucket, bucket - nextBucket + 1).Fill(p);
+                nextBucket = bucket + 1;
+            }
         }
 
-        index[size] = points.Length;
+        index.AsSpan(nextBucket).Fill(points.Length);
         Index = index;
     }
 
@@ -173,7 +175,7 @@ internal sealed class RingTable
             throw new InvalidOperationException($"The ring would need {total} virtual nodes; lower VirtualNodes or the weights.");
         }
 
-        var points = new RingPoint[total];
+        RingPoint[] points = GC.AllocateUninitializedArray<RingPoint>((int)total);
         int offset = 0;
         for (int m = 0; m < members.Length; m++)
         {
@@ -255,7 +257,7 @@ internal sealed class RingTable
         added.AsSpan().Sort(default(RingPointComparer));
 
         RingPoint[] old = Points;
-        var merged = new RingPoint[old.Length + added.Length];
+        RingPoint[] merged = GC.AllocateUninitializedArray<RingPoint>(old.Length + added.Length);
         int a = 0;
         int b = 0;
         int o = 0;
@@ -318,7 +320,7 @@ internal sealed class RingTable
             }
         }
 
-        var kept = new RingPoint[old.Length - removed];
+        RingPoint[] kept = GC.AllocateUninitializedArray<RingPoint>(old.Length - removed);
         int o = 0;
         foreach (RingPoint p in old)
         {
