@@ -62,6 +62,13 @@ public interface IConsistentHash<TNode>
     /// <exception cref="EmptyRingException">There are no nodes.</exception>
     TNode GetNode(ulong keyHash);
 
+    /// <summary>Returns the owner of a key, or false when there are no nodes.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="node">The owning node when the method returns true.</param>
+    /// <returns>False only when there are no nodes.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> is null.</exception>
+    bool TryGetNode(string key, [MaybeNullWhen(false)] out TNode node);
+
     /// <summary>Returns the owner of a key hash, or false when there are no nodes.</summary>
     /// <param name="keyHash">The key hash.</param>
     /// <param name="node">The owning node when the method returns true.</param>

@@ -78,6 +78,9 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
     public abstract TNode GetNode(ulong keyHash);
 
     /// <inheritdoc />
+    public bool TryGetNode(string key, [MaybeNullWhen(false)] out TNode node) => TryGetNode(HashKey(key), out node);
+
+    /// <inheritdoc />
     public abstract bool TryGetNode(ulong keyHash, [MaybeNullWhen(false)] out TNode node);
 
     /// <inheritdoc />
