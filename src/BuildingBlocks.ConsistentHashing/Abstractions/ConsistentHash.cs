@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace BuildingBlocks.ConsistentHashing;
 
 /// <summary>Creates the consistent hash that <see cref="ConsistentHashOptions{TNode}.Algorithm"/> names.</summary>
@@ -13,11 +15,13 @@ public static class ConsistentHash
         ArgumentNullException.ThrowIfNull(options);
         return options.Algorithm switch
         {
+            ConsistentHashAlgorithm.Ring => new HashRing<TNode>(options),
             ConsistentHashAlgorithm.Jump => new JumpHash<TNode>(options),
             ConsistentHashAlgorithm.Rendezvous => new RendezvousHash<TNode>(options),
             ConsistentHashAlgorithm.Maglev => new MaglevHash<TNode>(options),
             ConsistentHashAlgorithm.BoundedLoad => new BoundedLoadHashRing<TNode>(options),
-            _ => new HashRing<TNode>(options), // Ring, and undefined values, which the constructor's validation rejects
+            _ => throw new OptionsValidationException(Options.DefaultName, typeof(ConsistentHashOptions<TNode>),
+                [$"ConsistentHashOptions.Algorithm = {(int)options.Algorithm} is not a ConsistentHashAlgorithm value"]),
         };
     }
 }

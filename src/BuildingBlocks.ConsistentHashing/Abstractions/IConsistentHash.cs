@@ -23,13 +23,17 @@ public interface IConsistentHash<TNode>
     /// <summary>The number of nodes.</summary>
     int Count { get; }
 
-    /// <summary>Grows by one on every membership change; lets callers cache derived data cheaply.</summary>
+    /// <summary>Grows by one on every membership change (not on a <see cref="SetNodes"/> that changes nothing); lets callers cache derived data cheaply.</summary>
     long Version { get; }
 
     /// <summary>The current members: ordered by key (ordinal), except <see cref="ConsistentHashAlgorithm.Jump"/>, whose order is its bucket order.</summary>
     IReadOnlyList<RingMember<TNode>> Members { get; }
 
-    /// <summary>Raised after each membership change has been published, on the thread that made it.</summary>
+    /// <summary>
+    /// Raised after each membership change has been published, on the thread that made it and while the writer
+    /// lock is still held, so handlers see changes one at a time and in order. Keep handlers short; do not change
+    /// membership from a handler. A <see cref="SetNodes"/> that changes nothing raises no event.
+    /// </summary>
     event EventHandler<MembershipChangedEventArgs<TNode>>? MembershipChanged;
 
     /// <summary>Hashes a string key (its UTF-8 bytes) with <see cref="Hasher"/>.</summary>

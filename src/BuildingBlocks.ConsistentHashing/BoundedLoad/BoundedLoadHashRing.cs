@@ -116,45 +116,51 @@ public sealed class BoundedLoadHashRing<TNode> : ConsistentHash<TNode>
         return new BoundedLoadLease<TNode>(this, load, s.Nodes[member]);
     }
 
-    /// <summary>The load currently on a member, or 0 when it is not a member.</summary>
+    /// <summary>The load currently on the member with the node's key, or 0 when there is none.</summary>
     /// <param name="node">The node.</param>
     /// <returns>Its load.</returns>
     public long GetLoad(TNode node)
     {
         Snapshot s = _snapshot;
-        for (int i = 0; i < s.Nodes.Length; i++)
-        {
-            if (EqualityComparer<TNode>.Default.Equals(s.Nodes[i], node))
-            {
-                return Interlocked.Read(ref s.Loads[i].Value);
-            }
-        }
-
-        return 0;
+        return s.Members.IndexByKey.TryGetValue(KeyOf(node, nameof(node)), out int index) ? Interlocked.Read(ref s.Loads[index].Value) : 0;
     }
 
     internal void Release(NodeLoad load)
     {
-        Interlocked.Decrement(ref load.Value);
-        if (!load.Detached)
+        // A lease disposed twice must not drive a load below zero (it cannot be told apart from another lease).
+        long value = Interlocked.Read(ref load.Value);
+        while (value > 0)
         {
-            Interlocked.Decrement(ref _totalLoad);
+            long seen = Interlocked.CompareExchange(ref load.Value, value - 1, value);
+            if (seen == value)
+            {
+                if (!load.Detached)
+                {
+                    Interlocked.Decrement(ref _totalLoad);
+                }
+
+                return;
+            }
+
+            value = seen;
         }
     }
 
-    private protected override void Rebuild(in MembershipChange<TNode> change)
+    private protected override MemberList<TNode> PublishedMembers => _snapshot.Members;
+
+    private protected override void Rebuild(in MembershipChange<TNode> change, MemberList<TNode> members)
     {
         RingTable table = RingTable.Apply(_snapshot.Table, change, VirtualNodes, Hasher);
-        RingMember<TNode>[] members = change.NewMembers;
-        var loads = new NodeLoad[members.Length];
+        RingMember<TNode>[] items = change.NewMembers;
+        var loads = new NodeLoad[items.Length];
         var stillMember = new HashSet<string>(StringComparer.Ordinal);
-        for (int i = 0; i < members.Length; i++)
+        for (int i = 0; i < items.Length; i++)
         {
-            stillMember.Add(members[i].Key);
-            if (!_loadsByKey.TryGetValue(members[i].Key, out NodeLoad? load))
+            stillMember.Add(items[i].Key);
+            if (!_loadsByKey.TryGetValue(items[i].Key, out NodeLoad? load))
             {
                 load = new NodeLoad();
-                _loadsByKey.Add(members[i].Key, load);
+                _loadsByKey.Add(items[i].Key, load);
             }
 
             loads[i] = load;
@@ -168,7 +174,7 @@ public sealed class BoundedLoadHashRing<TNode> : ConsistentHash<TNode>
             Interlocked.Add(ref _totalLoad, -Interlocked.Read(ref left.Value));
         }
 
-        _snapshot = new Snapshot(table, [.. members.Select(m => m.Node)], loads, Epsilon);
+        _snapshot = new Snapshot(table, [.. items.Select(m => m.Node)], loads, Epsilon, members);
     }
 
     private static long CapacityFor(Snapshot s, long totalLoad) =>
@@ -212,9 +218,11 @@ public sealed class BoundedLoadHashRing<TNode> : ConsistentHash<TNode>
         public volatile bool Detached;
     }
 
-    private sealed class Snapshot(RingTable table, TNode[] nodes, NodeLoad[] loads, double epsilon)
+    private sealed class Snapshot(RingTable table, TNode[] nodes, NodeLoad[] loads, double epsilon, MemberList<TNode> members)
     {
-        public static readonly Snapshot Empty = new(RingTable.Empty, [], [], 0);
+        public static readonly Snapshot Empty = new(RingTable.Empty, [], [], 0, MemberList<TNode>.Empty);
+
+        public MemberList<TNode> Members { get; } = members;
 
         public RingTable Table { get; } = table;
 

@@ -11,7 +11,7 @@ namespace BuildingBlocks.ConsistentHashing;
 /// <typeparam name="TNode">The node type.</typeparam>
 public sealed class JumpHash<TNode> : ConsistentHash<TNode>
 {
-    private volatile TNode[] _nodes = [];
+    private volatile Snapshot _snapshot = Snapshot.Empty;
 
     /// <summary>Creates a Jump hash, validating <paramref name="options"/> and adding <see cref="ConsistentHashOptions{TNode}.Nodes"/> in order.</summary>
     /// <param name="options">The options.</param>
@@ -31,7 +31,7 @@ public sealed class JumpHash<TNode> : ConsistentHash<TNode>
     /// <inheritdoc />
     public override TNode GetNode(ulong keyHash)
     {
-        TNode[] nodes = _nodes;
+        TNode[] nodes = _snapshot.Nodes;
         if (nodes.Length == 0)
         {
             ThrowEmpty();
@@ -43,7 +43,7 @@ public sealed class JumpHash<TNode> : ConsistentHash<TNode>
     /// <inheritdoc />
     public override bool TryGetNode(ulong keyHash, [MaybeNullWhen(false)] out TNode node)
     {
-        TNode[] nodes = _nodes;
+        TNode[] nodes = _snapshot.Nodes;
         if (nodes.Length == 0)
         {
             node = default;
@@ -58,7 +58,7 @@ public sealed class JumpHash<TNode> : ConsistentHash<TNode>
     /// <inheritdoc />
     public override int GetNodes(ulong keyHash, Span<TNode> destination)
     {
-        TNode[] nodes = _nodes;
+        TNode[] nodes = _snapshot.Nodes;
         int wanted = Math.Min(destination.Length, nodes.Length);
         if (wanted == 0)
         {
@@ -78,8 +78,19 @@ public sealed class JumpHash<TNode> : ConsistentHash<TNode>
         return wanted;
     }
 
-    private protected override void Rebuild(in MembershipChange<TNode> change) =>
-        _nodes = [.. change.NewMembers.Select(m => m.Node)];
+    private protected override MemberList<TNode> PublishedMembers => _snapshot.Members;
+
+    private protected override void Rebuild(in MembershipChange<TNode> change, MemberList<TNode> members) =>
+        _snapshot = new Snapshot([.. change.NewMembers.Select(m => m.Node)], members);
+
+    private sealed class Snapshot(TNode[] nodes, MemberList<TNode> members)
+    {
+        public static readonly Snapshot Empty = new([], MemberList<TNode>.Empty);
+
+        public TNode[] Nodes { get; } = nodes;
+
+        public MemberList<TNode> Members { get; } = members;
+    }
 }
 
 /// <summary>The Jump consistent hash function itself, for callers that number their buckets.</summary>

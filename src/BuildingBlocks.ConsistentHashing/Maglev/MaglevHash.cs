@@ -9,7 +9,8 @@ namespace BuildingBlocks.ConsistentHashing;
 /// </summary>
 /// <remarks>
 /// Node i with key hash h: offset = h mod M, skip = fmix64(h) mod (M - 1) + 1, its j-th preferred slot is
-/// (offset + j × skip) mod M. Nodes take turns in key order; a node of weight w takes w / w_max turns per round.
+/// (offset + j × skip) mod M. Nodes take turns in key order; a node of weight w takes w / w_max turns per round
+/// (credit starts at 1 - w / w_max, so every node takes one slot in the first round, however small its weight).
 /// A key hash k reads slot ⌊k × M / 2^64⌋.
 /// </remarks>
 /// <typeparam name="TNode">The node type.</typeparam>
@@ -117,15 +118,17 @@ public sealed class MaglevHash<TNode> : ConsistentHash<TNode>
 
     private int Slot(ulong keyHash) => (int)Math.BigMul(keyHash, (ulong)TableSize, out _);
 
-    private protected override void Rebuild(in MembershipChange<TNode> change)
+    private protected override MemberList<TNode> PublishedMembers => _snapshot.Members;
+
+    private protected override void Rebuild(in MembershipChange<TNode> change, MemberList<TNode> members)
     {
-        RingMember<TNode>[] members = change.NewMembers;
-        if (members.Length > TableSize)
+        RingMember<TNode>[] items = change.NewMembers;
+        if (items.Length > TableSize)
         {
-            throw new InvalidOperationException($"MaglevTableSize ({TableSize}) must be larger than the number of nodes ({members.Length}); choose a prime above 100 × the node count.");
+            throw new InvalidOperationException($"MaglevTableSize ({TableSize}) must be at least the number of nodes ({items.Length}); choose a prime above 100 × the node count.");
         }
 
-        _snapshot = members.Length == 0 ? Snapshot.Empty : new Snapshot([.. members.Select(m => m.Node)], Populate(members));
+        _snapshot = items.Length == 0 ? Snapshot.Empty : new Snapshot([.. items.Select(m => m.Node)], Populate(items), members);
     }
 
     private int[] Populate(RingMember<TNode>[] members)
@@ -144,6 +147,7 @@ public sealed class MaglevHash<TNode> : ConsistentHash<TNode>
             offset[i] = h % (ulong)m;
             skip[i] = (Mixer.Fmix64(h) % (ulong)(m - 1)) + 1;
             share[i] = members[i].Weight / maxWeight;
+            credit[i] = 1.0 - share[i]; // the first round gives every node one slot, however small its weight
         }
 
         var table = new int[m];
@@ -175,9 +179,11 @@ public sealed class MaglevHash<TNode> : ConsistentHash<TNode>
         }
     }
 
-    private sealed class Snapshot(TNode[] nodes, int[] table)
+    private sealed class Snapshot(TNode[] nodes, int[] table, MemberList<TNode> members)
     {
-        public static readonly Snapshot Empty = new([], []);
+        public static readonly Snapshot Empty = new([], [], MemberList<TNode>.Empty);
+
+        public MemberList<TNode> Members { get; } = members;
 
         public TNode[] Nodes { get; } = nodes;
 

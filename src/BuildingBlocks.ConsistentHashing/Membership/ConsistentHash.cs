@@ -1,4 +1,3 @@
-using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.IO.Hashing;
@@ -16,13 +15,12 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
     private readonly Lock _writeLock = new();
     private readonly Func<TNode, string> _keyOf;
     private readonly bool _isXxHash3;
-    private volatile MemberList _members = MemberList.Empty;
     private long _version;
 
     private protected ConsistentHash(ConsistentHashOptions<TNode> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ValidateOptionsResult result = new ConsistentHashOptionsValidator<TNode>().Validate(Options.DefaultName, options);
+        ValidateOptionsResult result = ConsistentHashOptionsValidator<TNode>.Validate(Options.DefaultName, options, Algorithm);
         if (result.Failed)
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(ConsistentHashOptions<TNode>), result.Failures);
@@ -43,13 +41,16 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
     public IKeyHasher Hasher { get; }
 
     /// <inheritdoc />
-    public int Count => _members.Items.Length;
+    public int Count => PublishedMembers.Items.Length;
 
     /// <inheritdoc />
     public long Version => Interlocked.Read(ref _version);
 
     /// <inheritdoc />
-    public IReadOnlyList<RingMember<TNode>> Members => _members.View;
+    public IReadOnlyList<RingMember<TNode>> Members => PublishedMembers.View;
+
+    /// <summary>The members published with the current lookup snapshot, so both always agree.</summary>
+    private protected abstract MemberList<TNode> PublishedMembers { get; }
 
     /// <summary>Whether members are kept in key order (all but Jump, whose order is its bucket order).</summary>
     private protected virtual bool OrdersMembersByKey => true;
@@ -103,7 +104,7 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
     }
 
     /// <inheritdoc />
-    public bool Contains(TNode node) => _members.IndexByKey.ContainsKey(KeyOf(node, nameof(node)));
+    public bool Contains(TNode node) => PublishedMembers.IndexByKey.ContainsKey(KeyOf(node, nameof(node)));
 
     /// <inheritdoc />
     public void Add(TNode node, double weight = 1.0)
@@ -111,7 +112,7 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
         RingMember<TNode> member = CreateMember(node, weight, nameof(node));
         lock (_writeLock)
         {
-            MemberList current = _members;
+            MemberList<TNode> current = PublishedMembers;
             if (current.IndexByKey.ContainsKey(member.Key))
             {
                 throw new DuplicateNodeException(member.Key, nameof(node));
@@ -140,7 +141,7 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
         string key = KeyOf(node, nameof(node));
         lock (_writeLock)
         {
-            MemberList current = _members;
+            MemberList<TNode> current = PublishedMembers;
             if (!current.IndexByKey.TryGetValue(key, out int index))
             {
                 return false;
@@ -170,7 +171,7 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
         string replacementKey = KeyOf(replacement, nameof(replacement));
         lock (_writeLock)
         {
-            MemberList current = _members;
+            MemberList<TNode> current = PublishedMembers;
             if (!current.IndexByKey.TryGetValue(existingKey, out int removedIndex))
             {
                 throw new NodeNotFoundException(existingKey, "replace a node");
@@ -214,15 +215,24 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
 
         lock (_writeLock)
         {
-            MemberList current = _members;
+            MemberList<TNode> current = PublishedMembers;
+            if (SameMembers(current.Items, next))
+            {
+                return; // nothing changed: no rebuild, no new version, no event
+            }
+
             TNode[] added = [.. next.Where(m => !current.IndexByKey.ContainsKey(m.Key)).Select(m => m.Node)];
             TNode[] removed = [.. current.Items.Where(m => !keys.Contains(m.Key)).Select(m => m.Node)];
             Publish(new MembershipChange<TNode>(MembershipChangeKind.Reset, current.Items, next, -1, -1), added, removed);
         }
     }
 
-    /// <summary>Builds and publishes the lookup structure for <paramref name="change"/>; called under the write lock.</summary>
-    private protected abstract void Rebuild(in MembershipChange<TNode> change);
+    /// <summary>
+    /// Builds the lookup structure for <paramref name="change"/> and publishes it together with
+    /// <paramref name="members"/> in one volatile write; called under the write lock. Throwing leaves
+    /// the previous snapshot in place.
+    /// </summary>
+    private protected abstract void Rebuild(in MembershipChange<TNode> change, MemberList<TNode> members);
 
     /// <summary>Adds the initial members; derived constructors call it once their own fields are set.</summary>
     private protected void Initialize(IList<WeightedNode<TNode>> nodes)
@@ -237,7 +247,7 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
 
     private static Func<TNode, string> StringIdentity() => (Func<TNode, string>)(object)(Func<string, string>)(static s => s);
 
-    private string KeyOf(TNode node, string paramName)
+    private protected string KeyOf(TNode node, string paramName)
     {
         if (node is null)
         {
@@ -247,11 +257,15 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
         string? key = _keyOf(node);
         if (string.IsNullOrWhiteSpace(key))
         {
-            throw new ArgumentException($"The node key selector returned {(key is null ? "null" : "an empty or white-space key")} for node '{node}'. Every node needs a non-empty, stable key.", paramName);
+            throw new ArgumentException(NodeKeyProblem(node, key), paramName);
         }
 
         return key;
     }
+
+    internal static string NodeKeyProblem(TNode node, string? key) => typeof(TNode) == typeof(string)
+        ? "A node must be a non-empty, non-white-space string: it is the node's key."
+        : $"NodeKeySelector returned {(key is null ? "null" : "an empty or white-space key")} for node '{node}'. Every node needs a non-empty, stable key.";
 
     private RingMember<TNode> CreateMember(TNode node, double weight, string paramName)
     {
@@ -271,12 +285,37 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
 
     private void Publish(in MembershipChange<TNode> change, IReadOnlyList<TNode> added, IReadOnlyList<TNode> removed)
     {
+        using Activity? activity = ConsistentHashingDiagnostics.ActivitySource.StartActivity(ConsistentHashingDiagnostics.MembershipChangeActivity);
+        activity?.SetTag(ConsistentHashingDiagnostics.AlgorithmTag, Algorithm.ToString());
+        activity?.SetTag("buildingblocks.consistent_hashing.change", change.Kind.ToString());
+        activity?.SetTag("buildingblocks.consistent_hashing.nodes", change.NewMembers.Length);
+
         long started = Stopwatch.GetTimestamp();
-        Rebuild(change);
-        _members = new MemberList(change.NewMembers);
+        Rebuild(change, new MemberList<TNode>(change.NewMembers));
         long version = Interlocked.Increment(ref _version);
         TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
+        activity?.SetTag("buildingblocks.consistent_hashing.version", version);
         MembershipChanged?.Invoke(this, new MembershipChangedEventArgs<TNode>(version, change.NewMembers.Length, added, removed, elapsed));
+    }
+
+    private static bool SameMembers(RingMember<TNode>[] current, RingMember<TNode>[] next)
+    {
+        if (current.Length != next.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < current.Length; i++)
+        {
+            if (!string.Equals(current[i].Key, next[i].Key, StringComparison.Ordinal)
+                || current[i].Weight != next[i].Weight
+                || !EqualityComparer<TNode>.Default.Equals(current[i].Node, next[i].Node))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static RingMember<TNode>[] Insert(RingMember<TNode>[] items, int index, RingMember<TNode> member)
@@ -294,28 +333,6 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
         Array.Copy(items, 0, next, 0, index);
         Array.Copy(items, index + 1, next, index, items.Length - index - 1);
         return next;
-    }
-
-    private sealed class MemberList
-    {
-        public static readonly MemberList Empty = new([]);
-
-        public MemberList(RingMember<TNode>[] items)
-        {
-            Items = items;
-            View = new ReadOnlyCollection<RingMember<TNode>>(items);
-            IndexByKey = new Dictionary<string, int>(items.Length, StringComparer.Ordinal);
-            for (int i = 0; i < items.Length; i++)
-            {
-                IndexByKey.Add(items[i].Key, i);
-            }
-        }
-
-        public RingMember<TNode>[] Items { get; }
-
-        public ReadOnlyCollection<RingMember<TNode>> View { get; }
-
-        public Dictionary<string, int> IndexByKey { get; }
     }
 
     private sealed class MemberKeyComparer : IComparer<RingMember<TNode>>

@@ -102,25 +102,29 @@ public sealed class RendezvousHash<TNode> : ConsistentHash<TNode>
         return wanted;
     }
 
-    private protected override void Rebuild(in MembershipChange<TNode> change)
+    private protected override MemberList<TNode> PublishedMembers => _snapshot.Members;
+
+    private protected override void Rebuild(in MembershipChange<TNode> change, MemberList<TNode> members)
     {
-        RingMember<TNode>[] members = change.NewMembers;
-        var hashes = new ulong[members.Length];
-        var weights = new double[members.Length];
+        RingMember<TNode>[] items = change.NewMembers;
+        var hashes = new ulong[items.Length];
+        var weights = new double[items.Length];
         bool weighted = false;
-        for (int i = 0; i < members.Length; i++)
+        for (int i = 0; i < items.Length; i++)
         {
-            hashes[i] = KeyHashing.HashString(Hasher, members[i].Key);
-            weights[i] = members[i].Weight;
-            weighted |= members[i].Weight != 1.0;
+            hashes[i] = KeyHashing.HashString(Hasher, items[i].Key);
+            weights[i] = items[i].Weight;
+            weighted |= items[i].Weight != 1.0;
         }
 
-        _snapshot = new Snapshot([.. members.Select(m => m.Node)], hashes, weighted ? weights : null);
+        _snapshot = new Snapshot([.. items.Select(m => m.Node)], hashes, weighted ? weights : null, members);
     }
 
-    private sealed class Snapshot(TNode[] nodes, ulong[] hashes, double[]? weights)
+    private sealed class Snapshot(TNode[] nodes, ulong[] hashes, double[]? weights, MemberList<TNode> members)
     {
-        public static readonly Snapshot Empty = new([], [], null);
+        public static readonly Snapshot Empty = new([], [], null, MemberList<TNode>.Empty);
+
+        public MemberList<TNode> Members { get; } = members;
 
         public TNode[] Nodes { get; } = nodes;
 

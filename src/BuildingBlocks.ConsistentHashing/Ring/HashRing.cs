@@ -102,15 +102,19 @@ public sealed class HashRing<TNode> : ConsistentHash<TNode>
         return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s.Nodes), member);
     }
 
-    private protected override void Rebuild(in MembershipChange<TNode> change)
+    private protected override MemberList<TNode> PublishedMembers => _snapshot.Members;
+
+    private protected override void Rebuild(in MembershipChange<TNode> change, MemberList<TNode> members)
     {
         RingTable table = RingTable.Apply(_snapshot.Table, change, VirtualNodes, Hasher);
-        _snapshot = new Snapshot(table, [.. change.NewMembers.Select(m => m.Node)]);
+        _snapshot = new Snapshot(table, [.. change.NewMembers.Select(m => m.Node)], members);
     }
 
-    private sealed class Snapshot(RingTable table, TNode[] nodes)
+    private sealed class Snapshot(RingTable table, TNode[] nodes, MemberList<TNode> members)
     {
-        public static readonly Snapshot Empty = new(RingTable.Empty, []);
+        public static readonly Snapshot Empty = new(RingTable.Empty, [], MemberList<TNode>.Empty);
+
+        public MemberList<TNode> Members { get; } = members;
 
         public RingTable Table { get; } = table;
 
