@@ -6,7 +6,7 @@ namespace BuildingBlocks.ConsistentHashing;
 /// Consistent hashing with bounded loads (Mirrokni, Thorup and Zadimoghaddam, 2018): a ring where a key goes to
 /// the first node clockwise whose load is below ⌈(1 + ε) × (total load + 1) / n⌉, so no node takes more than
 /// about (1 + ε) times the average. Load is placed with <see cref="Acquire(string)"/> and removed by disposing
-/// the lease; lookups (<see cref="GetNode(ulong)"/>) read the loads but do not change them.
+/// the lease; lookups (<see cref="ConsistentHash{TNode}.GetNode(ulong)"/>) read the loads but do not change them.
 /// </summary>
 /// <remarks>
 /// Concurrent acquirers can each see the same spare capacity, so a node may briefly exceed its bound by the
@@ -43,18 +43,6 @@ public sealed class BoundedLoadHashRing<TNode> : ConsistentHash<TNode>
 
     /// <summary>The most load one node accepts before keys spill to the next node: ⌈(1 + ε) × (total + 1) / n⌉.</summary>
     public long Capacity => CapacityFor(_snapshot, TotalLoad);
-
-    /// <inheritdoc />
-    public override TNode GetNode(ulong keyHash)
-    {
-        Snapshot s = _snapshot;
-        if (s.Nodes.Length == 0)
-        {
-            ThrowEmpty();
-        }
-
-        return s.Nodes[Choose(s, keyHash)];
-    }
 
     /// <inheritdoc />
     public override bool TryGetNode(ulong keyHash, [MaybeNullWhen(false)] out TNode node)

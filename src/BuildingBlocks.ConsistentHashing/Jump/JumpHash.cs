@@ -29,18 +29,6 @@ public sealed class JumpHash<TNode> : ConsistentHash<TNode>
     private protected override bool SupportsWeights => false;
 
     /// <inheritdoc />
-    public override TNode GetNode(ulong keyHash)
-    {
-        TNode[] nodes = _snapshot.Nodes;
-        if (nodes.Length == 0)
-        {
-            ThrowEmpty();
-        }
-
-        return nodes[JumpHash.Bucket(keyHash, nodes.Length)];
-    }
-
-    /// <inheritdoc />
     public override bool TryGetNode(ulong keyHash, [MaybeNullWhen(false)] out TNode node)
     {
         TNode[] nodes = _snapshot.Nodes;

@@ -34,18 +34,6 @@ public sealed class MaglevHash<TNode> : ConsistentHash<TNode>
     public int TableSize { get; }
 
     /// <inheritdoc />
-    public override TNode GetNode(ulong keyHash)
-    {
-        Snapshot s = _snapshot;
-        if (s.Nodes.Length == 0)
-        {
-            ThrowEmpty();
-        }
-
-        return s.Nodes[s.Table[Slot(keyHash)]];
-    }
-
-    /// <inheritdoc />
     public override bool TryGetNode(ulong keyHash, [MaybeNullWhen(false)] out TNode node)
     {
         Snapshot s = _snapshot;

@@ -76,7 +76,15 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
     public virtual TNode GetNode(ReadOnlySpan<byte> key) => GetNode(HashKey(key));
 
     /// <inheritdoc />
-    public abstract TNode GetNode(ulong keyHash);
+    public virtual TNode GetNode(ulong keyHash)
+    {
+        if (!TryGetNode(keyHash, out TNode? node))
+        {
+            ThrowEmpty();
+        }
+
+        return node;
+    }
 
     /// <inheritdoc />
     public bool TryGetNode(string key, [MaybeNullWhen(false)] out TNode node) => TryGetNode(HashKey(key), out node);
@@ -243,6 +251,7 @@ public abstract class ConsistentHash<TNode> : IConsistentHash<TNode>
         }
     }
 
+    [DoesNotReturn]
     private protected static void ThrowEmpty() => throw new EmptyRingException();
 
     private static Func<TNode, string> StringIdentity() => (Func<TNode, string>)(object)(Func<string, string>)(static s => s);

@@ -28,18 +28,6 @@ public sealed class RendezvousHash<TNode> : ConsistentHash<TNode>
     public override ConsistentHashAlgorithm Algorithm => ConsistentHashAlgorithm.Rendezvous;
 
     /// <inheritdoc />
-    public override TNode GetNode(ulong keyHash)
-    {
-        Snapshot s = _snapshot;
-        if (s.Nodes.Length == 0)
-        {
-            ThrowEmpty();
-        }
-
-        return s.Nodes[s.Best(keyHash)];
-    }
-
-    /// <inheritdoc />
     public override bool TryGetNode(ulong keyHash, [MaybeNullWhen(false)] out TNode node)
     {
         Snapshot s = _snapshot;
