@@ -128,7 +128,9 @@ public interface IConsistentHash<TNode>
 
     /// <summary>
     /// Replaces a member with another node of the same weight in one atomic change. When both have the same key
-    /// (new connection, same server) no key moves; otherwise only the old node's keys move.
+    /// (new connection, same server) no key moves. With a different key it is Remove then Add as one change: the
+    /// old node's keys move and the new node takes its fair share; Jump keeps the bucket, so only the old node's
+    /// keys move, all to the replacement.
     /// </summary>
     /// <param name="existing">The member to replace.</param>
     /// <param name="replacement">The node that takes its place.</param>

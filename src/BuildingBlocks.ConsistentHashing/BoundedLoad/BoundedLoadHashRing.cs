@@ -91,17 +91,27 @@ public sealed class BoundedLoadHashRing<TNode> : ConsistentHash<TNode>
     /// <exception cref="EmptyRingException">There are no nodes.</exception>
     public BoundedLoadLease<TNode> Acquire(ulong keyHash)
     {
-        Snapshot s = _snapshot;
-        if (s.Nodes.Length == 0)
+        while (true)
         {
-            ThrowEmpty();
-        }
+            Snapshot s = _snapshot;
+            if (s.Nodes.Length == 0)
+            {
+                ThrowEmpty();
+            }
 
-        int member = Choose(s, keyHash);
-        NodeLoad load = s.Loads[member];
-        Interlocked.Increment(ref load.Value);
-        Interlocked.Increment(ref _totalLoad);
-        return new BoundedLoadLease<TNode>(this, load, s.Nodes[member]);
+            int member = Choose(s, keyHash);
+            NodeLoad load = s.Loads[member];
+
+            // Count the total first: a node that leaves meanwhile subtracts whatever its counter holds.
+            Interlocked.Increment(ref _totalLoad);
+            if (load.TryIncrement())
+            {
+                return new BoundedLoadLease<TNode>(this, load, s.Nodes[member]);
+            }
+
+            // The node left after we read the snapshot: undo and choose again on the new one.
+            Interlocked.Decrement(ref _totalLoad);
+        }
     }
 
     /// <summary>The load currently on the member with the node's key, or 0 when there is none.</summary>
@@ -110,27 +120,16 @@ public sealed class BoundedLoadHashRing<TNode> : ConsistentHash<TNode>
     public long GetLoad(TNode node)
     {
         Snapshot s = _snapshot;
-        return s.Members.IndexByKey.TryGetValue(KeyOf(node, nameof(node)), out int index) ? Interlocked.Read(ref s.Loads[index].Value) : 0;
+        return s.Members.IndexByKey.TryGetValue(KeyOf(node, nameof(node)), out int index) ? s.Loads[index].Current : 0;
     }
 
     internal void Release(NodeLoad load)
     {
-        // A lease disposed twice must not drive a load below zero (it cannot be told apart from another lease).
-        long value = Interlocked.Read(ref load.Value);
-        while (value > 0)
+        // Only a live counter above zero gives back load: a lease disposed twice, or one whose node left
+        // (its load was already subtracted from the total), changes nothing.
+        if (load.TryDecrement())
         {
-            long seen = Interlocked.CompareExchange(ref load.Value, value - 1, value);
-            if (seen == value)
-            {
-                if (!load.Detached)
-                {
-                    Interlocked.Decrement(ref _totalLoad);
-                }
-
-                return;
-            }
-
-            value = seen;
+            Interlocked.Decrement(ref _totalLoad);
         }
     }
 
@@ -154,15 +153,13 @@ public sealed class BoundedLoadHashRing<TNode> : ConsistentHash<TNode>
             loads[i] = load;
         }
 
+        // Publish first, so an Acquire that still holds the old snapshot retries on the new one.
+        _snapshot = new Snapshot(table, [.. items.Select(m => m.Node)], loads, Epsilon, members);
         foreach (string key in _loadsByKey.Keys.Where(k => !stillMember.Contains(k)).ToList())
         {
-            NodeLoad left = _loadsByKey[key];
-            left.Detached = true;
+            Interlocked.Add(ref _totalLoad, -_loadsByKey[key].Detach());
             _loadsByKey.Remove(key);
-            Interlocked.Add(ref _totalLoad, -Interlocked.Read(ref left.Value));
         }
-
-        _snapshot = new Snapshot(table, [.. items.Select(m => m.Node)], loads, Epsilon, members);
     }
 
     private static long CapacityFor(Snapshot s, long totalLoad) =>
@@ -176,7 +173,7 @@ public sealed class BoundedLoadHashRing<TNode> : ConsistentHash<TNode>
         for (int step = 0; step < points.Length; step++)
         {
             int member = points[i].Member;
-            if (Volatile.Read(ref s.Loads[member].Value) < capacity)
+            if (s.Loads[member].Current < capacity)
             {
                 return member;
             }
@@ -191,7 +188,7 @@ public sealed class BoundedLoadHashRing<TNode> : ConsistentHash<TNode>
         int least = 0;
         for (int m = 1; m < s.Loads.Length; m++)
         {
-            if (Volatile.Read(ref s.Loads[m].Value) < Volatile.Read(ref s.Loads[least].Value))
+            if (s.Loads[m].Current < s.Loads[least].Current)
             {
                 least = m;
             }
@@ -200,10 +197,50 @@ public sealed class BoundedLoadHashRing<TNode> : ConsistentHash<TNode>
         return least;
     }
 
+    /// <summary>One node's load counter; <see cref="long.MinValue"/> once the node has left the ring.</summary>
     internal sealed class NodeLoad
     {
-        public long Value;
-        public volatile bool Detached;
+        private const long Detached = long.MinValue;
+        private long _value;
+
+        public long Current => Math.Max(0, Volatile.Read(ref _value));
+
+        public bool TryIncrement()
+        {
+            long value = Volatile.Read(ref _value);
+            while (value >= 0)
+            {
+                long seen = Interlocked.CompareExchange(ref _value, value + 1, value);
+                if (seen == value)
+                {
+                    return true;
+                }
+
+                value = seen;
+            }
+
+            return false;
+        }
+
+        public bool TryDecrement()
+        {
+            long value = Volatile.Read(ref _value);
+            while (value > 0)
+            {
+                long seen = Interlocked.CompareExchange(ref _value, value - 1, value);
+                if (seen == value)
+                {
+                    return true;
+                }
+
+                value = seen;
+            }
+
+            return false;
+        }
+
+        /// <summary>Marks the node as gone and returns the load it still held.</summary>
+        public long Detach() => Math.Max(0, Interlocked.Exchange(ref _value, Detached));
     }
 
     private sealed class Snapshot(RingTable table, TNode[] nodes, NodeLoad[] loads, double epsilon, MemberList<TNode> members)
