@@ -168,7 +168,7 @@ public sealed class BoundedLoadHashRing<TNode> : ConsistentHash<TNode>
     private int Choose(Snapshot s, ulong keyHash)
     {
         long capacity = CapacityFor(s, TotalLoad);
-        RingPoint[] points = s.Table.Points;
+        ReadOnlySpan<RingPoint> points = s.Table.Points;
         int i = s.Table.FindFirst(keyHash);
         for (int step = 0; step < points.Length; step++)
         {

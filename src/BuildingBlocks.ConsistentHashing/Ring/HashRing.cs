@@ -39,7 +39,7 @@ public sealed class HashRing<TNode> : ConsistentHash<TNode>
     public int VirtualNodes { get; }
 
     /// <summary>The number of points (virtual nodes) on the ring.</summary>
-    public int PointCount => _snapshot.Table.Points.Length;
+    public int PointCount => _snapshot.Table.Count;
 
     internal RingTable Table => _snapshot.Table;
 
@@ -59,7 +59,7 @@ public sealed class HashRing<TNode> : ConsistentHash<TNode>
             return false;
         }
 
-        node = s.Nodes[s.Table.Points[s.Table.FindFirst(keyHash)].Member];
+        node = s.Nodes[s.Table.OwnerOf(keyHash)];
         return true;
     }
 
@@ -76,7 +76,7 @@ public sealed class HashRing<TNode> : ConsistentHash<TNode>
     {
         Snapshot s = _snapshot;
         var shares = new double[s.Nodes.Length];
-        RingPoint[] points = s.Table.Points;
+        ReadOnlySpan<RingPoint> points = s.Table.Points;
         const double Scale = 1.0 / 18446744073709551616.0;
         for (int i = 0; i < points.Length; i++)
         {
@@ -97,8 +97,7 @@ public sealed class HashRing<TNode> : ConsistentHash<TNode>
             ThrowEmpty();
         }
 
-        int point = s.Table.FindFirst(keyHash);
-        int member = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s.Table.Points), point).Member;
+        int member = RingTable.OwnerOf(s.Points, s.Index, s.Shift, keyHash);
         return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s.Nodes), member);
     }
 
@@ -114,10 +113,15 @@ public sealed class HashRing<TNode> : ConsistentHash<TNode>
     {
         public static readonly Snapshot Empty = new(RingTable.Empty, [], MemberList<TNode>.Empty);
 
+        // The table's parts, copied here so a lookup reaches them without going through the table.
+        public readonly RingPoint[] Points = table.PointsWithSentinels;
+        public readonly int[] Index = table.Index;
+        public readonly int Shift = table.Shift;
+        public readonly TNode[] Nodes = nodes;
+
         public MemberList<TNode> Members { get; } = members;
 
         public RingTable Table { get; } = table;
 
-        public TNode[] Nodes { get; } = nodes;
     }
 }

@@ -19,22 +19,32 @@ internal sealed class RingTable
 {
     private const int MaxIndexBits = 24;
 
-    public static readonly RingTable Empty = new([], hasCollisions: false);
+    /// <summary>Slots after the real points: a probe reads three points at once and never past the array.</summary>
+    private const int Sentinels = 3;
 
-    private RingTable(RingPoint[] points, bool hasCollisions)
+    public static readonly RingTable Empty = new(new RingPoint[Sentinels], count: 0, hasCollisions: false);
+
+    // Count real points followed by sentinels at position 2^64 - 1 owned by the first point's member:
+    // a scan always stops at the first sentinel, and landing on it is the wrap-around to point 0.
+    private readonly RingPoint[] _points;
+
+    // points: the first count points sorted by position, plus Sentinels spare slots at the end.
+    private RingTable(RingPoint[] points, int count, bool hasCollisions)
     {
-        Points = points;
+        _points = points;
+        Count = count;
         HasCollisions = hasCollisions;
+        points.AsSpan(count, Sentinels).Fill(new RingPoint { Position = ulong.MaxValue, Member = count == 0 ? -1 : points[0].Member, Replica = -1 });
 
         // About one index slot per point: the scan after the index read is under one point on average.
-        int bits = points.Length <= 2 ? 1 : Math.Min(MaxIndexBits, 64 - BitOperations.LeadingZeroCount((ulong)(points.Length - 1)));
+        int bits = count <= 2 ? 1 : Math.Min(MaxIndexBits, 64 - BitOperations.LeadingZeroCount((ulong)(count - 1)));
         Shift = 64 - bits;
         int size = 1 << bits;
         int[] index = GC.AllocateUninitializedArray<int>(size + 1); // every slot is written below
 
         // index[b] = first point whose top bits are >= b: one pass over the points, filling each run of buckets.
         int nextBucket = 0;
-        for (int p = 0; p < points.Length; p++)
+        for (int p = 0; p < count; p++)
         {
             int bucket = (int)(points[p].Position >> Shift);
             if (bucket >= nextBucket)
@@ -44,11 +54,15 @@ internal sealed class RingTable
             }
         }
 
-        index.AsSpan(nextBucket).Fill(points.Length);
+        index.AsSpan(nextBucket).Fill(count);
         Index = index;
     }
 
-    public RingPoint[] Points { get; }
+    /// <summary>The number of points (virtual nodes).</summary>
+    public int Count { get; }
+
+    /// <summary>The points sorted by position (the sentinel excluded).</summary>
+    public ReadOnlySpan<RingPoint> Points => new(_points, 0, Count);
 
     public int[] Index { get; }
 
@@ -59,21 +73,54 @@ internal sealed class RingTable
 
     public static int VirtualNodeCount(int virtualNodes, double weight) => (int)Math.Clamp(Math.Round(virtualNodes * weight, MidpointRounding.AwayFromZero), 1, int.MaxValue / 64);
 
+    /// <summary>The points followed by the sentinels, for the static OwnerOf.</summary>
+    public RingPoint[] PointsWithSentinels => _points;
+
+    /// <summary>The member owning <paramref name="hash"/>. The table must not be empty.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int OwnerOf(ulong hash) => OwnerOf(_points, Index, Shift, hash);
+
+    /// <summary>
+    /// The member owning <paramref name="hash"/>, from a table's parts: callers on the hot path keep the parts
+    /// in their own snapshot, one pointer hop closer than the table.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int OwnerOf(RingPoint[] pointsWithSentinels, int[] index, int shift, ulong hash) =>
+        Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(pointsWithSentinels), Probe(pointsWithSentinels, index, shift, hash)).Member;
+
     /// <summary>The index of the first point at or after <paramref name="hash"/>, wrapping to 0. The table must not be empty.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int FindFirst(ulong hash)
     {
-        ref int index = ref MemoryMarshal.GetArrayDataReference(Index);
-        ref RingPoint points = ref MemoryMarshal.GetArrayDataReference(Points);
-        nint bucket = (nint)(hash >> Shift);
-        int i = Unsafe.Add(ref index, bucket);
-        int end = Unsafe.Add(ref index, bucket + 1);
-        while (i < end && Unsafe.Add(ref points, i).Position < hash)
+        int i = Probe(_points, Index, Shift, hash);
+        return i == Count ? 0 : i;
+    }
+
+    /// <summary>Walks from the bucket's first point to the first point at or after <paramref name="hash"/>; may return the sentinel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Probe(RingPoint[] pointsWithSentinels, int[] index, int shift, ulong hash)
+    {
+        int i = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(index), (nint)(hash >> shift));
+        ref RingPoint first = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(pointsWithSentinels), i);
+
+        // Every point after the bucket, and every sentinel, is >= the hash, so no bound check is needed.
+        // Buckets hold under one point on average: comparing the next three points at once (independent
+        // loads, no branches) settles almost every lookup; the loop handles the rare crowded bucket.
+        bool b0 = first.Position < hash;
+        bool b1 = Unsafe.Add(ref first, 1).Position < hash;
+        bool b2 = Unsafe.Add(ref first, 2).Position < hash;
+        int below = Unsafe.As<bool, byte>(ref b0) + Unsafe.As<bool, byte>(ref b1) + Unsafe.As<bool, byte>(ref b2);
+        i += below;
+        if (below == 3)
         {
-            i++;
+            ref RingPoint points = ref MemoryMarshal.GetArrayDataReference(pointsWithSentinels);
+            while (Unsafe.Add(ref points, i).Position < hash)
+            {
+                i++;
+            }
         }
 
-        return i < Points.Length ? i : 0;
+        return i;
     }
 
     /// <summary>
@@ -89,7 +136,7 @@ internal sealed class RingTable
             return 0;
         }
 
-        RingPoint[] points = Points;
+        ReadOnlySpan<RingPoint> points = Points;
         int written = 0;
         int i = start;
         if (wanted <= 16)
@@ -170,21 +217,23 @@ internal sealed class RingTable
             total += VirtualNodeCount(virtualNodes, member.Weight);
         }
 
-        if (total > Array.MaxLength)
+        if (total > Array.MaxLength - Sentinels)
         {
             throw new InvalidOperationException($"The ring would need {total} virtual nodes; lower VirtualNodes or the weights.");
         }
 
-        RingPoint[] points = GC.AllocateUninitializedArray<RingPoint>((int)total);
+        int count = (int)total;
+        RingPoint[] points = GC.AllocateUninitializedArray<RingPoint>(count + Sentinels);
         int offset = 0;
         for (int m = 0; m < members.Length; m++)
         {
             offset += WritePoints(members[m].Key, m, VirtualNodeCount(virtualNodes, members[m].Weight), hasher, points.AsSpan(offset));
         }
 
-        points.AsSpan().Sort(default(RingPointComparer));
-        bool collisions = ResolveCollisions(points);
-        return new RingTable(points, collisions);
+        Span<RingPoint> real = points.AsSpan(0, count);
+        real.Sort(default(RingPointComparer));
+        bool collisions = ResolveCollisions(real);
+        return new RingTable(points, count, collisions);
     }
 
     private static int WritePoints(string key, int member, int count, IKeyHasher hasher, Span<RingPoint> destination)
@@ -198,7 +247,7 @@ internal sealed class RingTable
         return count;
     }
 
-    private static bool ResolveCollisions(RingPoint[] points)
+    private static bool ResolveCollisions(Span<RingPoint> points)
     {
         bool moved = false;
         for (int i = 1; i < points.Length; i++)
@@ -223,7 +272,7 @@ internal sealed class RingTable
     }
 
     // Points from 'first' on all sit at 2^64 - 1 behind a point already there: give them the lowest free positions.
-    private static void WrapOverflow(RingPoint[] points, int first)
+    private static void WrapOverflow(Span<RingPoint> points, int first)
     {
         ulong candidate = 0;
         int kept = 0;
@@ -242,7 +291,7 @@ internal sealed class RingTable
             points[s].Position = candidate++;
         }
 
-        points.AsSpan().Sort(default(RingPointComparer));
+        points.Sort(default(RingPointComparer));
     }
 
     private RingTable? WithAdded<TNode>(int memberIndex, RingMember<TNode> member, int virtualNodes, IKeyHasher hasher)
@@ -256,8 +305,8 @@ internal sealed class RingTable
         WritePoints(member.Key, memberIndex, added.Length, hasher, added);
         added.AsSpan().Sort(default(RingPointComparer));
 
-        RingPoint[] old = Points;
-        RingPoint[] merged = GC.AllocateUninitializedArray<RingPoint>(old.Length + added.Length);
+        ReadOnlySpan<RingPoint> old = Points;
+        RingPoint[] merged = GC.AllocateUninitializedArray<RingPoint>(old.Length + added.Length + Sentinels);
         int a = 0;
         int b = 0;
         int o = 0;
@@ -300,7 +349,7 @@ internal sealed class RingTable
             merged[o++] = p;
         }
 
-        return new RingTable(merged, hasCollisions: false);
+        return new RingTable(merged, o, hasCollisions: false);
     }
 
     private RingTable? WithRemoved(int memberIndex)
@@ -310,7 +359,7 @@ internal sealed class RingTable
             return null;
         }
 
-        RingPoint[] old = Points;
+        ReadOnlySpan<RingPoint> old = Points;
         int removed = 0;
         foreach (RingPoint p in old)
         {
@@ -320,7 +369,7 @@ internal sealed class RingTable
             }
         }
 
-        RingPoint[] kept = GC.AllocateUninitializedArray<RingPoint>(old.Length - removed);
+        RingPoint[] kept = GC.AllocateUninitializedArray<RingPoint>(old.Length - removed + Sentinels);
         int o = 0;
         foreach (RingPoint p in old)
         {
@@ -338,7 +387,7 @@ internal sealed class RingTable
             kept[o++] = q;
         }
 
-        return new RingTable(kept, hasCollisions: false);
+        return new RingTable(kept, o, hasCollisions: false);
     }
 
     private RingTable? WithReplaced<TNode>(in MembershipChange<TNode> change, int virtualNodes, IKeyHasher hasher)

@@ -64,7 +64,7 @@ public class GoldenVectorTests
             foreach (GoldenPosition position in hasher.RingPositions.Positions)
             {
                 Assert.Equal(position.Position, GoldenVectors.Hex(Reference.RingPosition(keyHasher, hasher.RingPositions.Node, position.Replica)));
-                RingPoint point = ring.Table.Points.Single(p => p.Member == member && p.Replica == position.Replica);
+                RingPoint point = ring.Table.Points.ToArray().Single(p => p.Member == member && p.Replica == position.Replica);
                 Assert.Equal(position.Position, GoldenVectors.Hex(point.Position));
             }
         }
