@@ -12,14 +12,20 @@ public class RingMembershipBenchmarks
 {
     private NaiveSortedRing _naive = null!;
     private HashRing<string> _ring = null!;
-    private WeightedNode<string>[] _members = [];
+    private WeightedNode<string>[][] _memberships = [];
+    private int _next;
 
     [GlobalSetup]
     public void Setup()
     {
         _ring = (HashRing<string>)RingFixture.Create(ConsistentHashAlgorithm.Ring);
         _naive = new NaiveSortedRing(RingFixture.NodeNames(), RingFixture.VirtualNodes);
-        _members = [.. RingFixture.NodeNames().Select(n => new WeightedNode<string>(n))];
+        // Two memberships that differ in one node, alternated so every SetNodes is a real change
+        // (setting the current members again is a no-op).
+        WeightedNode<string>[] members = [.. RingFixture.NodeNames().Select(n => new WeightedNode<string>(n))];
+        WeightedNode<string>[] other = [.. members];
+        other[^1] = new WeightedNode<string>("10.9.9.8:6379");
+        _memberships = [members, other];
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = 2, Description = "Naive: append + sort, filter")]
@@ -37,5 +43,5 @@ public class RingMembershipBenchmarks
     }
 
     [Benchmark(OperationsPerInvoke = 1, Description = "HashRing.SetNodes (full rebuild)")]
-    public void HashRingSetNodes() => _ring.SetNodes(_members);
+    public void HashRingSetNodes() => _ring.SetNodes(_memberships[_next++ & 1]);
 }
