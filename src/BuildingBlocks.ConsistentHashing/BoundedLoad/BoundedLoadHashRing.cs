@@ -154,7 +154,7 @@ public sealed class BoundedLoadHashRing<TNode> : ConsistentHash<TNode>
         }
 
         // Publish first, so an Acquire that still holds the old snapshot retries on the new one.
-        _snapshot = new Snapshot(table, [.. items.Select(m => m.Node)], loads, Epsilon, members);
+        _snapshot = new Snapshot(table, members.Nodes, loads, Epsilon, members);
         foreach (string key in _loadsByKey.Keys.Where(k => !stillMember.Contains(k)).ToList())
         {
             Interlocked.Add(ref _totalLoad, -_loadsByKey[key].Detach());

@@ -69,7 +69,7 @@ public sealed class JumpHash<TNode> : ConsistentHash<TNode>
     private protected override MemberList<TNode> PublishedMembers => _snapshot.Members;
 
     private protected override void Rebuild(in MembershipChange<TNode> change, MemberList<TNode> members) =>
-        _snapshot = new Snapshot([.. change.NewMembers.Select(m => m.Node)], members);
+        _snapshot = new Snapshot(members.Nodes, members);
 
     private sealed class Snapshot(TNode[] nodes, MemberList<TNode> members)
     {

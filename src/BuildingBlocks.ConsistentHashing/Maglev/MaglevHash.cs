@@ -116,7 +116,7 @@ public sealed class MaglevHash<TNode> : ConsistentHash<TNode>
             throw new InvalidOperationException($"MaglevTableSize ({TableSize}) must be at least the number of nodes ({items.Length}); choose a prime above 100 × the node count.");
         }
 
-        _snapshot = items.Length == 0 ? Snapshot.Empty : new Snapshot([.. items.Select(m => m.Node)], Populate(items), members);
+        _snapshot = items.Length == 0 ? Snapshot.Empty : new Snapshot(members.Nodes, Populate(items), members);
     }
 
     private int[] Populate(RingMember<TNode>[] members)

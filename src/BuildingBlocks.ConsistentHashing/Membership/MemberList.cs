@@ -8,6 +8,12 @@ internal sealed class MemberList<TNode>
     public MemberList(RingMember<TNode>[] items)
     {
         Items = items;
+        Nodes = new TNode[items.Length];
+        for (int i = 0; i < items.Length; i++)
+        {
+            Nodes[i] = items[i].Node;
+        }
+
         View = Array.AsReadOnly(items);
         IndexByKey = new Dictionary<string, int>(items.Length, StringComparer.Ordinal);
         for (int i = 0; i < items.Length; i++)
@@ -17,6 +23,9 @@ internal sealed class MemberList<TNode>
     }
 
     public RingMember<TNode>[] Items { get; }
+
+    /// <summary>The nodes in member order: what lookups index into.</summary>
+    public TNode[] Nodes { get; }
 
     public IReadOnlyList<RingMember<TNode>> View { get; }
 

@@ -105,7 +105,7 @@ public sealed class RendezvousHash<TNode> : ConsistentHash<TNode>
             weighted |= items[i].Weight != 1.0;
         }
 
-        _snapshot = new Snapshot([.. items.Select(m => m.Node)], hashes, weighted ? weights : null, members);
+        _snapshot = new Snapshot(members.Nodes, hashes, weighted ? weights : null, members);
     }
 
     private sealed class Snapshot(TNode[] nodes, ulong[] hashes, double[]? weights, MemberList<TNode> members)

@@ -59,7 +59,7 @@ public sealed class HashRing<TNode> : ConsistentHash<TNode>
             return false;
         }
 
-        node = s.Nodes[s.Table.OwnerOf(keyHash)];
+        node = s.Nodes[s.OwnerOf(keyHash)];
         return true;
     }
 
@@ -97,8 +97,7 @@ public sealed class HashRing<TNode> : ConsistentHash<TNode>
             ThrowEmpty();
         }
 
-        int member = RingTable.OwnerOf(s.Points, s.Index, s.Shift, keyHash);
-        return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s.Nodes), member);
+        return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s.Nodes), s.OwnerOf(keyHash));
     }
 
     private protected override MemberList<TNode> PublishedMembers => _snapshot.Members;
@@ -106,22 +105,24 @@ public sealed class HashRing<TNode> : ConsistentHash<TNode>
     private protected override void Rebuild(in MembershipChange<TNode> change, MemberList<TNode> members)
     {
         RingTable table = RingTable.Apply(_snapshot.Table, change, VirtualNodes, Hasher);
-        _snapshot = new Snapshot(table, [.. change.NewMembers.Select(m => m.Node)], members);
+        _snapshot = new Snapshot(table, members);
     }
 
-    private sealed class Snapshot(RingTable table, TNode[] nodes, MemberList<TNode> members)
+    private sealed class Snapshot(RingTable table, MemberList<TNode> members)
     {
-        public static readonly Snapshot Empty = new(RingTable.Empty, [], MemberList<TNode>.Empty);
+        public static readonly Snapshot Empty = new(RingTable.Empty, MemberList<TNode>.Empty);
 
         // The table's parts, copied here so a lookup reaches them without going through the table.
         public readonly RingPoint[] Points = table.PointsWithSentinels;
         public readonly int[] Index = table.Index;
         public readonly int Shift = table.Shift;
-        public readonly TNode[] Nodes = nodes;
+        public readonly TNode[] Nodes = members.Nodes;
 
         public MemberList<TNode> Members { get; } = members;
 
         public RingTable Table { get; } = table;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int OwnerOf(ulong keyHash) => RingTable.OwnerOf(Points, Index, Shift, keyHash);
     }
 }

@@ -73,12 +73,8 @@ internal sealed class RingTable
 
     public static int VirtualNodeCount(int virtualNodes, double weight) => (int)Math.Clamp(Math.Round(virtualNodes * weight, MidpointRounding.AwayFromZero), 1, int.MaxValue / 64);
 
-    /// <summary>The points followed by the sentinels, for the static OwnerOf.</summary>
+    /// <summary>The points followed by the sentinels, for <see cref="OwnerOf"/>.</summary>
     public RingPoint[] PointsWithSentinels => _points;
-
-    /// <summary>The member owning <paramref name="hash"/>. The table must not be empty.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int OwnerOf(ulong hash) => OwnerOf(_points, Index, Shift, hash);
 
     /// <summary>
     /// The member owning <paramref name="hash"/>, from a table's parts: callers on the hot path keep the parts
