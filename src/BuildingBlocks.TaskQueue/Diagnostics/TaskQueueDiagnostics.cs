@@ -41,6 +41,9 @@ public static class TaskQueueDiagnostics
     /// <summary>Histogram of handler run time (s), tagged with the outcome.</summary>
     public const string RunDurationInstrument = "buildingblocks.taskqueue.run.duration";
 
+    /// <summary>Meter tag: the registration name ("" for the default task queue).</summary>
+    public const string NameTag = "buildingblocks.taskqueue.name";
+
     /// <summary>Tag: the queue name.</summary>
     public const string QueueTag = "buildingblocks.taskqueue.queue";
 

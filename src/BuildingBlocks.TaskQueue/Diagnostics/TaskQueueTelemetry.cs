@@ -17,14 +17,18 @@ internal sealed class TaskQueueTelemetry : IDisposable
     private readonly Histogram<double>? _runDuration;
     private volatile IReadOnlyList<QueueStatistics> _lastStatistics = [];
 
-    public TaskQueueTelemetry(IMeterFactory? meterFactory)
+    public TaskQueueTelemetry(IMeterFactory? meterFactory, string name = "")
     {
         if (meterFactory is null)
         {
             return;
         }
 
-        _meter = meterFactory.Create(TaskQueueDiagnostics.MeterName);
+        // One meter per registration name: the factory hands out distinct meters for distinct tags.
+        _meter = meterFactory.Create(new MeterOptions(TaskQueueDiagnostics.MeterName)
+        {
+            Tags = [new KeyValuePair<string, object?>(TaskQueueDiagnostics.NameTag, name)],
+        });
         _enqueued = _meter.CreateCounter<long>(TaskQueueDiagnostics.EnqueuedInstrument, "{task}", "Tasks stored by enqueue.");
         _claimed = _meter.CreateCounter<long>(TaskQueueDiagnostics.ClaimedInstrument, "{task}", "Tasks claimed by a worker.");
         _completed = _meter.CreateCounter<long>(TaskQueueDiagnostics.CompletedInstrument, "{task}", "Tasks completed.");
