@@ -175,10 +175,10 @@ public sealed class TaskQueueClient : ITaskQueue
 
     internal byte[] SerializePayload<TPayload>(string queue, TPayload payload)
     {
-        var typeInfo = (JsonTypeInfo<TPayload>)_options.SerializerOptions.GetTypeInfo(typeof(TPayload));
         byte[] bytes;
         try
         {
+            var typeInfo = (JsonTypeInfo<TPayload>)_options.SerializerOptions.GetTypeInfo(typeof(TPayload));
             bytes = JsonSerializer.SerializeToUtf8Bytes(payload, typeInfo);
         }
         catch (Exception e) when (e is NotSupportedException or JsonException or InvalidOperationException)

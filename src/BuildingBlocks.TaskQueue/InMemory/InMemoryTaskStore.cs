@@ -52,6 +52,10 @@ public sealed class InMemoryTaskStore : ITaskStore
             for (int i = 0; i < tasks.Count; i++)
             {
                 ArgumentNullException.ThrowIfNull(tasks[i], nameof(tasks));
+                if (tasks[i].Queue is null)
+                {
+                    throw new ArgumentException($"Task {i} of the batch has no queue; nothing was stored.", nameof(tasks));
+                }
             }
 
             Dictionary<string, long>? batchKeys = null;

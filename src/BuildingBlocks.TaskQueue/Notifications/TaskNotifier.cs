@@ -15,10 +15,7 @@ public sealed class TaskNotifier
     public void Notify(string queue)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        if (_signals.TryGetValue(queue, out Signal? signal))
-        {
-            signal.Set();
-        }
+        _signals.GetOrAdd(queue, static _ => new Signal()).Set();
     }
 
     /// <summary>Signals every queue (for example after a reconnect, when notifications may have been missed).</summary>

@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace BuildingBlocks.TaskQueue;
 
@@ -51,7 +53,21 @@ public sealed class TaskQueueOptions
     /// Serializer options for typed payloads. Default: the web defaults (camelCase, case-insensitive reads). For native
     /// AOT, set options whose <see cref="JsonSerializerOptions.TypeInfoResolver"/> is a source-generated context.
     /// </summary>
-    public JsonSerializerOptions SerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
+    public JsonSerializerOptions SerializerOptions { get; set; } = CreateDefaultSerializerOptions();
+
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Guarded by JsonSerializer.IsReflectionEnabledByDefault, a feature switch that trimmed and AOT apps set to false, which removes the branch.")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Guarded by JsonSerializer.IsReflectionEnabledByDefault, a feature switch that trimmed and AOT apps set to false, which removes the branch.")]
+    private static JsonSerializerOptions CreateDefaultSerializerOptions()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        if (JsonSerializer.IsReflectionEnabledByDefault)
+        {
+            // Reflection-based contracts unless the app disabled them (native AOT), where a source-generated context is required.
+            options.TypeInfoResolver = new DefaultJsonTypeInfoResolver();
+        }
+
+        return options;
+    }
 
     /// <summary>This process's worker id, stored with each lease for operators. Default: machine name, process id and a random suffix.</summary>
     public string WorkerId { get; set; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid().ToString("N")[..8]}";
