@@ -183,6 +183,23 @@ public abstract partial class TaskStoreConformanceTests
     }
 
     [Fact]
+    public async Task Statistics_LeaseExpiringExactlyNow_CountsAsExpired_AndATaskDueExactlyNowAsReady()
+    {
+        TaskStoreHarness s = await StartAsync();
+        await s.EnqueueAndClaimAsync(lease: TimeSpan.FromSeconds(10));
+        await s.EnqueueAsync(runAt: Start.AddSeconds(10));
+
+        QueueStatistics before = Assert.Single(await s.Store.GetStatisticsAsync(Ct));
+        Assert.Equal((0, 1, 1, 0), (before.Ready, before.Scheduled, before.Leased, before.ExpiredLeases));
+
+        s.Advance(TimeSpan.FromSeconds(10));
+        QueueStatistics at = Assert.Single(await s.Store.GetStatisticsAsync(Ct));
+
+        Assert.Equal((1, 0, 1, 1), (at.Ready, at.Scheduled, at.Leased, at.ExpiredLeases));
+        Assert.Equal(Start.AddSeconds(10), at.OldestReadyRunAt);
+    }
+
+    [Fact]
     public async Task Statistics_OldestReadyRunAt_IsNullWhenNothingIsDue()
     {
         TaskStoreHarness s = await StartAsync();
