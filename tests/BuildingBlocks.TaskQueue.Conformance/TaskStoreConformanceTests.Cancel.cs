@@ -246,4 +246,49 @@ public abstract partial class TaskStoreConformanceTests
             (await s.ListAsync()).Select(t => t.Id).ToArray());
         Assert.True(await s.Store.CompleteAsync(leased.Id, leased.LeaseToken, Ct));
     }
+
+    [Fact]
+    public async Task CancelRequested_ThenTheAttemptFailsWithARetry_EndsCanceled_NotQueuedAgain()
+    {
+        TaskStoreHarness s = await StartAsync();
+        LeasedTask task = await s.EnqueueAndClaimAsync();
+        Assert.Equal(CancelResult.CancelRequested, await s.Store.CancelAsync(task.Id, Ct));
+        s.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.True(await s.Store.FailAsync(task.Id, task.LeaseToken, new TaskFailure("boom", s.Now.AddSeconds(5)), Ct));
+
+        TaskSnapshot after = await s.GetAsync(task.Id);
+        Assert.Equal(TaskState.Canceled, after.State);
+        Assert.Equal(s.Now, after.FinishedAt);
+        Assert.Equal("boom", after.LastError);
+        s.Advance(TimeSpan.FromMinutes(1));
+        Assert.Empty(await s.ClaimAsync());
+    }
+
+    [Fact]
+    public async Task CancelRequested_ThenTheLeaseIsReleased_EndsCanceled_NotQueuedAgain()
+    {
+        TaskStoreHarness s = await StartAsync();
+        LeasedTask task = await s.EnqueueAndClaimAsync();
+        Assert.Equal(CancelResult.CancelRequested, await s.Store.CancelAsync(task.Id, Ct));
+
+        Assert.True(await s.Store.ReleaseAsync(task.Id, task.LeaseToken, Ct));
+
+        Assert.Equal(TaskState.Canceled, (await s.GetAsync(task.Id)).State);
+        Assert.Empty(await s.ClaimAsync());
+    }
+
+    [Fact]
+    public async Task CancelRequested_ThenTheAttemptFailsForGood_IsDeadLetteredWithItsError()
+    {
+        TaskStoreHarness s = await StartAsync();
+        LeasedTask task = await s.EnqueueAndClaimAsync();
+        Assert.Equal(CancelResult.CancelRequested, await s.Store.CancelAsync(task.Id, Ct));
+
+        Assert.True(await s.Store.FailAsync(task.Id, task.LeaseToken, new TaskFailure("fatal", RetryAt: null), Ct));
+
+        TaskSnapshot after = await s.GetAsync(task.Id);
+        Assert.Equal(TaskState.DeadLettered, after.State);
+        Assert.Equal("fatal", after.LastError);
+    }
 }

@@ -28,9 +28,9 @@ internal sealed class TaskHandlerRegistryValidator : IValidateOptions<TaskHandle
                 failures.Add($"{prefix}: Concurrency is {o.Concurrency}; it must be between 1 and 1000.");
             }
 
-            if (o.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+            if (o.Timeout is { } timeout && (timeout <= TimeSpan.Zero || timeout > TimeSpan.FromDays(1)))
             {
-                failures.Add($"{prefix}: Timeout is {timeout}; it must be positive, or null for no limit.");
+                failures.Add($"{prefix}: Timeout is {timeout}; it must be positive and at most 1.00:00:00, or null for no limit.");
             }
 
             if (o.RetryBaseDelay is { } baseDelay && baseDelay < TimeSpan.Zero)
@@ -38,9 +38,9 @@ internal sealed class TaskHandlerRegistryValidator : IValidateOptions<TaskHandle
                 failures.Add($"{prefix}: RetryBaseDelay is {baseDelay}; it must not be negative.");
             }
 
-            if (o.RetryMaxDelay is { } maxDelay && maxDelay < (o.RetryBaseDelay ?? TimeSpan.Zero))
+            if (o.RetryMaxDelay is { } maxDelay && (maxDelay < (o.RetryBaseDelay ?? TimeSpan.Zero) || maxDelay > TimeSpan.FromDays(365)))
             {
-                failures.Add($"{prefix}: RetryMaxDelay is {maxDelay}; it must be at least RetryBaseDelay ({o.RetryBaseDelay}).");
+                failures.Add($"{prefix}: RetryMaxDelay is {maxDelay}; it must be at least RetryBaseDelay ({o.RetryBaseDelay}) and at most 365.00:00:00.");
             }
         }
 

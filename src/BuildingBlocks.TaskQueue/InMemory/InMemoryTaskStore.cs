@@ -189,6 +189,13 @@ public sealed class InMemoryTaskStore : ITaskStore
             }
 
             task.LastError = failure.Error;
+            if (task.CancelRequested)
+            {
+                // Someone asked to cancel it: the failed attempt ends it rather than scheduling a retry.
+                FinishLeased(task, TaskState.Canceled, _timeProvider.GetUtcNow());
+                return new ValueTask<bool>(true);
+            }
+
             task.RunAt = failure.RetryAt.Value;
             Requeue(task);
             return new ValueTask<bool>(true);
@@ -208,6 +215,12 @@ public sealed class InMemoryTaskStore : ITaskStore
             }
 
             task.Attempts = Math.Max(0, task.Attempts - 1);
+            if (task.CancelRequested)
+            {
+                FinishLeased(task, TaskState.Canceled, now);
+                return new ValueTask<bool>(true);
+            }
+
             task.RunAt = now;
             Requeue(task);
             return new ValueTask<bool>(true);
@@ -413,10 +426,7 @@ public sealed class InMemoryTaskStore : ITaskStore
                 return new ValueTask<bool>(false);
             }
 
-            _leased.Remove(task);
-            task.State = state;
-            task.LeaseExpiresAt = null;
-            task.FinishedAt = now;
+            FinishLeased(task, state, now);
             if (error is not null)
             {
                 task.LastError = error;
@@ -424,6 +434,14 @@ public sealed class InMemoryTaskStore : ITaskStore
 
             return new ValueTask<bool>(true);
         }
+    }
+
+    private void FinishLeased(StoredTask task, TaskState state, DateTimeOffset now)
+    {
+        _leased.Remove(task);
+        task.State = state;
+        task.LeaseExpiresAt = null;
+        task.FinishedAt = now;
     }
 
     private bool TryGetLeased(long taskId, long leaseToken, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out StoredTask? task) =>

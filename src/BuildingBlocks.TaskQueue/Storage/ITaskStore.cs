@@ -9,6 +9,9 @@ namespace BuildingBlocks.TaskQueue;
 /// <item>Heartbeat, complete, fail, release and acknowledge-cancel succeed only while the task is leased with the
 /// presented token; otherwise they change nothing and report the lease lost.</item>
 /// <item>A batch enqueue is one transaction; a unique key already present returns the existing id.</item>
+/// <item>A cancel request on a leased task is honoured when the attempt ends without completing: a failure with a
+/// retry time, a release and an expired lease all end the task <see cref="TaskState.Canceled"/> instead of queuing it
+/// again (a failure without retry time still dead-letters it, keeping its error).</item>
 /// <item>Times come from the store's <see cref="TimeProvider"/>.</item>
 /// </list>
 /// </summary>

@@ -97,17 +97,17 @@ public sealed class TaskQueueOptionsValidatorTests
     }
 
     [Theory]
-    [InlineData("LeaseDuration", "must be at least 00:00:01")]
+    [InlineData("LeaseDuration", "must be between 00:00:01 and 1.00:00:00")]
     [InlineData("HeartbeatInterval", "must be positive")]
-    [InlineData("PollInterval", "must be positive")]
-    [InlineData("SweepInterval", "must be positive")]
+    [InlineData("PollInterval", "must be positive and at most 01:00:00")]
+    [InlineData("SweepInterval", "must be positive and at most 01:00:00")]
     [InlineData("DefaultMaxAttempts", "must be between 1 and 1000")]
     [InlineData("RetryBaseDelay", "must not be negative")]
     [InlineData("RetryMaxDelay", "must be at least RetryBaseDelay (00:05:00)")]
     [InlineData("RetryJitter", "must be between 0 and 1")]
-    [InlineData("ShutdownTimeout", "must not be negative")]
-    [InlineData("CompletedRetention", "must not be negative")]
-    [InlineData("DeadLetterRetention", "must not be negative")]
+    [InlineData("ShutdownTimeout", "must be between 00:00:00 and 01:00:00")]
+    [InlineData("CompletedRetention", "must be between 00:00:00 and 3650.00:00:00")]
+    [InlineData("DeadLetterRetention", "must be between 00:00:00 and 3650.00:00:00")]
     [InlineData("MaxPayloadBytes", "must be between 1 and 1073741824 (1 GiB)")]
     [InlineData("SerializerOptions", "must be set")]
     [InlineData("WorkerId", "must be 1 to 200 characters and not blank")]
@@ -204,5 +204,28 @@ public sealed class TaskQueueOptionsValidatorTests
     public void Validate_NullOptions_Throws()
     {
         Assert.Throws<ArgumentNullException>(() => new TaskQueueOptionsValidator().Validate(null, null!));
+    }
+
+    [Fact]
+    public void Validate_DurationsSoLargeThatAddingThemToNowWouldOverflow_AreRejected()
+    {
+        var options = new TaskQueueOptions
+        {
+            LeaseDuration = TimeSpan.MaxValue,
+            RetryMaxDelay = TimeSpan.MaxValue,
+            PollInterval = TimeSpan.MaxValue,
+            SweepInterval = TimeSpan.MaxValue,
+            ShutdownTimeout = TimeSpan.MaxValue,
+            CompletedRetention = TimeSpan.MaxValue,
+            DeadLetterRetention = TimeSpan.MaxValue,
+        };
+
+        ValidateOptionsResult result = Validate(options);
+
+        Assert.True(result.Failed);
+        foreach (string option in new[] { "LeaseDuration", "RetryMaxDelay", "PollInterval", "SweepInterval", "ShutdownTimeout", "CompletedRetention", "DeadLetterRetention" })
+        {
+            Assert.Contains(result.Failures!, f => f.StartsWith($"TaskQueueOptions.{option} is {TimeSpan.MaxValue}", StringComparison.Ordinal));
+        }
     }
 }
