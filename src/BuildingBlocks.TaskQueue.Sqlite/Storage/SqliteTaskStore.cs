@@ -1,0 +1,531 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using Microsoft.Data.Sqlite;
+
+namespace BuildingBlocks.TaskQueue.Sqlite;
+
+/// <summary>
+/// A durable <see cref="ITaskStore"/> in one SQLite file: tasks survive restarts, and every process on the machine
+/// that opens the same file shares the queue safely. Works without DI:
+/// <c>new SqliteTaskStore(new SqliteTaskStoreOptions { DataSource = "tasks.db" }, TimeProvider.System)</c>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The store keeps one writer connection with prepared statements, used under an async lock; every write is one
+/// <c>BEGIN IMMEDIATE</c> transaction, so writers in different processes queue for the file's write lock instead of
+/// deadlocking, and a busy file is waited for up to <see cref="SqliteTaskStoreOptions.BusyTimeout"/>. Reads
+/// (<see cref="GetAsync"/>, <see cref="ListAsync"/>, <see cref="GetStatisticsAsync"/>) use separate connections and
+/// never wait for writers (WAL mode).
+/// </para>
+/// <para>
+/// The schema is created on first use and versioned with <c>PRAGMA user_version</c>; a file of a newer version, or one
+/// that is not a task store, is refused with a <see cref="TaskStoreException"/> and left unchanged.
+/// </para>
+/// </remarks>
+public sealed class SqliteTaskStore : ITaskStore, IAsyncDisposable, IDisposable
+{
+    /// <summary>The schema version this version of the package writes (kept in <c>PRAGMA user_version</c>).</summary>
+    public const int SchemaVersion = SqliteSchema.Version;
+
+    private const int MaxPooledReaders = 8;
+
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConcurrentBag<SqliteConnection> _readers = [];
+    private readonly TimeProvider _timeProvider;
+    private readonly string _connectionString;
+    private readonly TimeSpan _busyTimeout;
+    private readonly int _commandTimeoutSeconds;
+    private readonly SqliteSynchronous _synchronous;
+    private TaskWriter? _writer;
+    private volatile bool _schemaReady;
+    private volatile bool _disposed;
+
+    /// <summary>Creates a store on the system clock. Nothing is opened until the first call.</summary>
+    /// <param name="options">Where the file is and how long to wait for it.</param>
+    /// <exception cref="ArgumentException">The options are invalid (the message names the option).</exception>
+    public SqliteTaskStore(SqliteTaskStoreOptions options)
+        : this(options, TimeProvider.System)
+    {
+    }
+
+    /// <summary>Creates a store. Nothing is opened until the first call.</summary>
+    /// <param name="options">Where the file is and how long to wait for it.</param>
+    /// <param name="timeProvider">The clock for enqueue, run-at and lease times; the client and workers must use the same one.</param>
+    /// <exception cref="ArgumentException">The options are invalid (the message names the option).</exception>
+    public SqliteTaskStore(SqliteTaskStoreOptions options, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        var validation = new SqliteTaskStoreOptionsValidator().Validate(null, options);
+        if (validation.Failed)
+        {
+            throw new ArgumentException(validation.FailureMessage, nameof(options));
+        }
+
+        _timeProvider = timeProvider;
+        _busyTimeout = options.BusyTimeout;
+        _synchronous = options.Synchronous;
+        _commandTimeoutSeconds = (int)Math.Min(int.MaxValue, Math.Max(1, Math.Ceiling(_busyTimeout.TotalSeconds)));
+
+        var builder = options.ConnectionString is null
+            ? new SqliteConnectionStringBuilder { DataSource = options.DataSource }
+            : new SqliteConnectionStringBuilder(options.ConnectionString);
+        if (!builder.DataSource.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            // Absolute, so the store keeps using the same file if the process changes its current directory.
+            builder.DataSource = Path.GetFullPath(builder.DataSource);
+        }
+
+        // The store manages its own long-lived connections: pooling would only keep closed files open.
+        builder.Pooling = false;
+        builder.DefaultTimeout = _commandTimeoutSeconds;
+        DatabasePath = builder.DataSource;
+        _connectionString = builder.ToString();
+    }
+
+    /// <summary>The database file (an absolute path, or the URI the connection string gave).</summary>
+    public string DatabasePath { get; }
+
+    /// <summary>The writer connection once open (tests read its pragmas while the store is idle).</summary>
+    internal SqliteConnection? WriterConnection => _writer?.Connection;
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<EnqueueResult>> EnqueueAsync(IReadOnlyList<TaskInsert> tasks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        if (tasks.Count == 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return new ValueTask<IReadOnlyList<EnqueueResult>>([]);
+        }
+
+        return WriteAsync(
+            (tasks, cancellationToken),
+            static (writer, state, _) =>
+            {
+                // One transaction: a failure or a cancellation anywhere rolls back the whole batch.
+                var results = new EnqueueResult[state.tasks.Count];
+                for (int i = 0; i < results.Length; i++)
+                {
+                    state.cancellationToken.ThrowIfCancellationRequested();
+                    TaskInsert insert = state.tasks[i];
+                    ArgumentNullException.ThrowIfNull(insert, nameof(tasks));
+                    results[i] = writer.Insert(insert);
+                }
+
+                return (IReadOnlyList<EnqueueResult>)results;
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<LeasedTask>> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request.Queue);
+        ArgumentOutOfRangeException.ThrowIfLessThan(request.MaxCount, 1);
+        return WriteAsync(
+            request,
+            static (writer, request, now) => (IReadOnlyList<LeasedTask>)writer.Claim(request, now, now + request.LeaseDuration),
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LeaseStatus> HeartbeatAsync(long taskId, long leaseToken, TimeSpan leaseDuration, string? progress, CancellationToken cancellationToken) =>
+        WriteAsync(
+            (taskId, leaseToken, leaseDuration, progress),
+            static (writer, s, now) => writer.Heartbeat(s.taskId, s.leaseToken, now + s.leaseDuration, s.progress),
+            cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<bool> CompleteAsync(long taskId, long leaseToken, CancellationToken cancellationToken) =>
+        FinishAsync(taskId, leaseToken, TaskState.Completed, error: null, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<bool> AcknowledgeCancelAsync(long taskId, long leaseToken, CancellationToken cancellationToken) =>
+        FinishAsync(taskId, leaseToken, TaskState.Canceled, error: null, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<bool> FailAsync(long taskId, long leaseToken, TaskFailure failure, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(failure.Error);
+        if (failure.RetryAt is not { } retryAt)
+        {
+            return FinishAsync(taskId, leaseToken, TaskState.DeadLettered, failure.Error, cancellationToken);
+        }
+
+        return WriteAsync(
+            (taskId, leaseToken, retryAt, failure.Error),
+            static (writer, s, now) => writer.Retry(s.taskId, s.leaseToken, s.retryAt, s.Error, now),
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> ReleaseAsync(long taskId, long leaseToken, CancellationToken cancellationToken) =>
+        WriteAsync(
+            (taskId, leaseToken),
+            static (writer, s, now) => writer.Release(s.taskId, s.leaseToken, now),
+            cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<CancelResult> CancelAsync(long taskId, CancellationToken cancellationToken) =>
+        WriteAsync(taskId, static (writer, taskId, now) => writer.Cancel(taskId, now), cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<SweepResult> RecoverExpiredLeasesAsync(CancellationToken cancellationToken) =>
+        WriteAsync(0, static (writer, _, now) => writer.RecoverExpiredLeases(now), cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<bool> RedriveAsync(long taskId, CancellationToken cancellationToken) =>
+        WriteAsync(taskId, static (writer, taskId, now) => writer.Redrive(taskId, now), cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<int> RedriveQueueAsync(string queue, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        return WriteAsync(queue, static (writer, queue, now) => writer.RedriveQueue(queue, now), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> PruneAsync(DateTimeOffset finishedBefore, DateTimeOffset deadLetteredBefore, CancellationToken cancellationToken) =>
+        WriteAsync(
+            (finishedBefore, deadLetteredBefore),
+            static (writer, s, _) => writer.Prune(s.finishedBefore, s.deadLetteredBefore),
+            cancellationToken);
+
+    /// <inheritdoc />
+    /// <exception cref="CorruptTaskException">The row holds a value no version of this library writes.</exception>
+    public ValueTask<TaskSnapshot?> GetAsync(long taskId, CancellationToken cancellationToken) =>
+        ReadAsync(
+            taskId,
+            static (connection, taskId) =>
+            {
+                using SqliteCommand command = connection.CreateCommand();
+                command.CommandText = $"SELECT {TaskRows.SnapshotColumns} FROM tasks WHERE id = $id;";
+                command.Parameters.AddWithValue("$id", taskId);
+                using SqliteDataReader reader = command.ExecuteReader();
+                return reader.Read() ? TaskRows.ReadSnapshot(reader) : null;
+            },
+            cancellationToken);
+
+    /// <inheritdoc />
+    /// <exception cref="CorruptTaskException">A row of the page holds a value no version of this library writes.</exception>
+    public ValueTask<IReadOnlyList<TaskSnapshot>> ListAsync(TaskQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        return ReadAsync(
+            query,
+            static (connection, query) =>
+            {
+                using SqliteCommand command = connection.CreateCommand();
+                var sql = new StringBuilder("SELECT ")
+                    .Append(query.IncludePayload ? TaskRows.SnapshotColumns : TaskRows.SnapshotColumnsWithoutPayload)
+                    .Append(" FROM tasks WHERE id > $after");
+                command.Parameters.AddWithValue("$after", query.AfterId);
+                if (query.Queue is not null)
+                {
+                    sql.Append(" AND queue = $queue");
+                    command.Parameters.AddWithValue("$queue", query.Queue);
+                }
+
+                if (query.State is { } state)
+                {
+                    // A literal, not a parameter: SQLite picks a partial index (dead letters, claims) only for a literal state.
+                    sql.Append(" AND state = ").Append((int)state);
+                }
+
+                sql.Append(" ORDER BY id LIMIT $limit;");
+                command.Parameters.AddWithValue("$limit", query.Limit);
+                command.CommandText = sql.ToString();
+                List<TaskSnapshot> page = [];
+                using SqliteDataReader reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    page.Add(TaskRows.ReadSnapshot(reader));
+                }
+
+                return (IReadOnlyList<TaskSnapshot>)page;
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<QueueStatistics>> GetStatisticsAsync(CancellationToken cancellationToken) =>
+        ReadAsync(
+            _timeProvider,
+            static (connection, timeProvider) =>
+            {
+                SqliteTransactions.BeginRead(connection);
+                try
+                {
+                    IReadOnlyList<QueueStatistics> statistics = StatisticsQuery.Read(connection, timeProvider.GetUtcNow());
+                    SqliteTransactions.Commit(connection);
+                    return statistics;
+                }
+                catch
+                {
+                    SqliteTransactions.RollbackQuietly(connection);
+                    throw;
+                }
+            },
+            cancellationToken);
+
+    /// <summary>Closes the file. Calls after this throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _writeLock.Wait();
+        try
+        {
+            CloseWriter();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        CloseReaders();
+    }
+
+    /// <summary>Closes the file once the write in progress, if any, has finished. Calls after this throw <see cref="ObjectDisposedException"/>.</summary>
+    /// <returns>A task that completes when the file is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            CloseWriter();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        CloseReaders();
+    }
+
+    private ValueTask<bool> FinishAsync(long taskId, long leaseToken, TaskState state, string? error, CancellationToken cancellationToken) =>
+        WriteAsync(
+            (taskId, leaseToken, state, error),
+            static (writer, s, now) => writer.Finish(s.taskId, s.leaseToken, s.state, now, s.error),
+            cancellationToken);
+
+    /// <summary>
+    /// Runs one write: takes the in-process lock, opens the file on first use, begins an immediate transaction, reads
+    /// the clock, runs <paramref name="operation"/> and commits; anything thrown rolls the whole operation back.
+    /// </summary>
+    private async ValueTask<TResult> WriteAsync<TState, TResult>(TState state, Func<TaskWriter, TState, DateTimeOffset, TResult> operation, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            try
+            {
+                TaskWriter writer = _writer ?? await OpenWriterAsync(cancellationToken).ConfigureAwait(false);
+                await SqliteTransactions.BeginImmediateAsync(writer.Connection, DatabasePath, _busyTimeout, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    TResult result = operation(writer, state, _timeProvider.GetUtcNow());
+                    SqliteTransactions.Commit(writer.Connection);
+                    return result;
+                }
+                catch
+                {
+                    SqliteTransactions.RollbackQuietly(writer.Connection);
+                    throw;
+                }
+            }
+            catch (SqliteException ex)
+            {
+                if (SqliteErrors.ClosesConnection(ex))
+                {
+                    CloseWriter();
+                }
+
+                throw SqliteErrors.Translate(ex, DatabasePath, _busyTimeout);
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Runs one read on a pooled reader connection, after making sure the schema is there.</summary>
+    private async ValueTask<TResult> ReadAsync<TState, TResult>(TState state, Func<SqliteConnection, TState, TResult> operation, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_schemaReady)
+        {
+            await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        SqliteConnection? connection = null;
+        try
+        {
+            connection = RentReader();
+            TResult result = operation(connection, state);
+            ReturnReader(connection);
+            return result;
+        }
+        catch (SqliteException ex)
+        {
+            connection?.Dispose();
+            throw SqliteErrors.Translate(ex, DatabasePath, _busyTimeout);
+        }
+        catch
+        {
+            // A bad row is not a bad connection.
+            if (connection is not null)
+            {
+                ReturnReader(connection);
+            }
+
+            throw;
+        }
+    }
+
+    private async ValueTask EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_writer is null)
+            {
+                try
+                {
+                    _ = await OpenWriterAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (SqliteException ex)
+                {
+                    throw SqliteErrors.Translate(ex, DatabasePath, _busyTimeout);
+                }
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Opens the writer connection, checks or creates the schema and prepares the statements (under the write lock).</summary>
+    private async ValueTask<TaskWriter> OpenWriterAsync(CancellationToken cancellationToken)
+    {
+        CreateDirectory();
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            connection.Open();
+            Execute(connection, $"PRAGMA busy_timeout = {((long)_busyTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)};");
+            await SqliteSchema.InitializeAsync(connection, DatabasePath, _busyTimeout, cancellationToken).ConfigureAwait(false);
+
+            // WAL + NORMAL (the default): a commit survives a process crash at once and a power loss from the next
+            // checkpoint on, with no fsync per commit. A 16 MiB page cache keeps the claim index and the tail of the
+            // table in memory for large queues.
+            Execute(connection, $"PRAGMA synchronous = {(int)_synchronous}; PRAGMA cache_size = -16384;");
+            _writer = new TaskWriter(connection, _commandTimeoutSeconds);
+            _schemaReady = true;
+            return _writer;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private void CreateDirectory()
+    {
+        if (DatabasePath.StartsWith("file:", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        string? directory = Path.GetDirectoryName(DatabasePath);
+        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
+        {
+            try
+            {
+                Directory.CreateDirectory(directory);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new TaskStoreException($"The directory '{directory}' of the SQLite task store '{DatabasePath}' could not be created ({ex.Message}).", ex);
+            }
+        }
+    }
+
+    private SqliteConnection RentReader()
+    {
+        if (_readers.TryTake(out SqliteConnection? pooled))
+        {
+            return pooled;
+        }
+
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            connection.Open();
+            Execute(connection, $"PRAGMA busy_timeout = {((long)_busyTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}; PRAGMA query_only = 1;");
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private void ReturnReader(SqliteConnection connection)
+    {
+        if (_disposed || _readers.Count >= MaxPooledReaders)
+        {
+            connection.Dispose();
+            return;
+        }
+
+        _readers.Add(connection);
+        if (_disposed)
+        {
+            CloseReaders();
+        }
+    }
+
+    private void CloseWriter()
+    {
+        _writer?.Dispose();
+        _writer = null;
+    }
+
+    private void CloseReaders()
+    {
+        while (_readers.TryTake(out SqliteConnection? connection))
+        {
+            connection.Dispose();
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        _ = command.ExecuteNonQuery();
+    }
+}
