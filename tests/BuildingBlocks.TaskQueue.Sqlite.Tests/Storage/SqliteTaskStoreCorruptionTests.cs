@@ -77,6 +77,25 @@ public sealed class SqliteTaskStoreCorruptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Claim_WhenTheNextDueRowIsDamaged_ThrowsCorruptTaskExceptionNamingIt_AndChangesNoRow()
+    {
+        SqliteTaskStore store = _files.CreateStore(_time);
+        var s = new TaskStoreHarness(store, _time);
+        long healthy = await s.EnqueueAsync(priority: 1);
+        long damaged = await s.EnqueueAsync(priority: 2);
+        SqliteConnection other = _files.OpenConnection();
+        SqliteTestFiles.Execute(other, $"UPDATE tasks SET max_attempts = 4294967296 WHERE id = {damaged};");
+
+        // The damaged row matches the claim, so it cannot be skipped silently: the claim is refused and rolled back.
+        CorruptTaskException error = await Assert.ThrowsAsync<CorruptTaskException>(async () => await s.ClaimAsync());
+
+        Assert.Equal((damaged, "max_attempts"), (error.TaskId, error.Column));
+        Assert.Equal(0L, SqliteTestFiles.Scalar(other, "SELECT COUNT(*) FROM tasks WHERE state <> 0 OR attempts <> 0 OR lease_token <> 0;"));
+        SqliteTestFiles.Execute(other, $"DELETE FROM tasks WHERE id = {damaged};");
+        Assert.Equal(healthy, (await s.ClaimOneAsync()).Id);
+    }
+
+    [Fact]
     public async Task Cancel_RowWithAnUnknownState_ThrowsCorruptTaskException_AndChangesNothing()
     {
         SqliteTaskStore store = _files.CreateStore(_time);
