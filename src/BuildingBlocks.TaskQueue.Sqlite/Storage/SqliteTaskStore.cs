@@ -120,15 +120,33 @@ public sealed class SqliteTaskStore : ITaskStore, IAsyncDisposable, IDisposable
     }
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<LeasedTask>> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<LeasedTask>> ClaimAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request.Queue);
         ArgumentOutOfRangeException.ThrowIfLessThan(request.MaxCount, 1);
-        return WriteAsync(
-            request,
-            static (writer, request, now) => (IReadOnlyList<LeasedTask>)writer.Claim(request, now, now + request.LeaseDuration),
-            cancellationToken);
+        for (int quarantined = 0; ; quarantined++)
+        {
+            try
+            {
+                return await WriteAsync(
+                    request,
+                    static (writer, request, now) => (IReadOnlyList<LeasedTask>)writer.Claim(request, now, now + request.LeaseDuration),
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (CorruptTaskException e) when (e.TaskId > 0 && quarantined < MaxQuarantinedPerClaim)
+            {
+                // The claim rolled back. A damaged row must not block its queue: dead-letter it with the reason
+                // (its other columns stay as they are, for an operator to repair and redrive), then claim again.
+                await WriteAsync(
+                    (e.TaskId, Error: $"{nameof(CorruptTaskException)}: {e.Message}"),
+                    static (writer, s, now) => writer.Quarantine(s.TaskId, s.Error, now),
+                    cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
+
+    /// <summary>How many damaged rows one claim dead-letters before it gives up and reports the next one.</summary>
+    private const int MaxQuarantinedPerClaim = 100;
 
     /// <inheritdoc />
     public ValueTask<LeaseStatus> HeartbeatAsync(long taskId, long leaseToken, TimeSpan leaseDuration, string? progress, CancellationToken cancellationToken) =>

@@ -186,6 +186,16 @@ internal sealed class TaskWriter : IDisposable
         return claimed;
     }
 
+    /// <summary>Dead-letters a queued row a claim could not read, changing only its state, finish time and error.</summary>
+    public bool Quarantine(long taskId, string error, DateTimeOffset now)
+    {
+        using SqliteCommand update = Create("UPDATE tasks SET state = 3, finished_at = $now, last_error = $error WHERE id = $id AND state = 0;");
+        update.Parameters.AddWithValue("$id", taskId);
+        update.Parameters.AddWithValue("$now", now.UtcTicks);
+        update.Parameters.AddWithValue("$error", error);
+        return update.ExecuteNonQuery() == 1;
+    }
+
     public LeaseStatus Heartbeat(long taskId, long leaseToken, DateTimeOffset leaseExpiresAt, string? progress)
     {
         _heartbeatId.Value = taskId;

@@ -77,7 +77,7 @@ public sealed class SqliteTaskStoreCorruptionTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Claim_WhenTheNextDueRowIsDamaged_ThrowsCorruptTaskExceptionNamingIt_AndChangesNoRow()
+    public async Task Claim_WhenTheNextDueRowIsDamaged_DeadLettersItWithTheReason_AndClaimsTheHealthyRows()
     {
         SqliteTaskStore store = _files.CreateStore(_time);
         var s = new TaskStoreHarness(store, _time);
@@ -86,13 +86,14 @@ public sealed class SqliteTaskStoreCorruptionTests : IAsyncLifetime
         SqliteConnection other = _files.OpenConnection();
         SqliteTestFiles.Execute(other, $"UPDATE tasks SET max_attempts = 4294967296 WHERE id = {damaged};");
 
-        // The damaged row matches the claim, so it cannot be skipped silently: the claim is refused and rolled back.
-        CorruptTaskException error = await Assert.ThrowsAsync<CorruptTaskException>(async () => await s.ClaimAsync());
-
-        Assert.Equal((damaged, "max_attempts"), (error.TaskId, error.Column));
-        Assert.Equal(0L, SqliteTestFiles.Scalar(other, "SELECT COUNT(*) FROM tasks WHERE state <> 0 OR attempts <> 0 OR lease_token <> 0;"));
-        SqliteTestFiles.Execute(other, $"DELETE FROM tasks WHERE id = {damaged};");
+        // The damaged row matches the claim: it must neither block the queue nor be handed to a worker half-read.
         Assert.Equal(healthy, (await s.ClaimOneAsync()).Id);
+
+        Assert.Equal(3L, SqliteTestFiles.Scalar(other, $"SELECT state FROM tasks WHERE id = {damaged};"));
+        Assert.Equal(4294967296L, SqliteTestFiles.Scalar(other, $"SELECT max_attempts FROM tasks WHERE id = {damaged};"));
+        Assert.Equal(0L, SqliteTestFiles.Scalar(other, $"SELECT attempts FROM tasks WHERE id = {damaged};"));
+        string error = (string)SqliteTestFiles.Scalar(other, $"SELECT last_error FROM tasks WHERE id = {damaged};")!;
+        Assert.Contains($"Task {damaged} is stored with an invalid 'max_attempts'", error, StringComparison.Ordinal);
     }
 
     [Fact]
