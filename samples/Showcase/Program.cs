@@ -4,6 +4,7 @@ using Showcase.Sections;
 IShowcaseSection[] sections =
 [
     new ConsistentHashingSection(),
+    new TaskQueueSection(),
 ];
 
 using var cancellation = new CancellationTokenSource();
