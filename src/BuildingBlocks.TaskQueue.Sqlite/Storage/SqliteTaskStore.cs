@@ -12,9 +12,11 @@ namespace BuildingBlocks.TaskQueue.Sqlite;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The store keeps one writer connection with prepared statements, used under an async lock; every write is one
-/// <c>BEGIN IMMEDIATE</c> transaction, so writers in different processes queue for the file's write lock instead of
-/// deadlocking, and a busy file is waited for up to <see cref="SqliteTaskStoreOptions.BusyTimeout"/>. Reads
+/// The store keeps one writer connection with prepared statements, used under an async lock; writes run in
+/// <c>BEGIN IMMEDIATE</c> transactions, so writers in different processes queue for the file's write lock instead of
+/// deadlocking, and a busy file is waited for up to <see cref="SqliteTaskStoreOptions.BusyTimeout"/>. Writes that
+/// arrive while a transaction is in progress are committed together by the next one (group commit), each in its own
+/// savepoint: a call returns only once its write is committed, and a write that fails undoes only itself. Reads
 /// (<see cref="GetAsync"/>, <see cref="ListAsync"/>, <see cref="GetStatisticsAsync"/>) use separate connections and
 /// never wait for writers (WAL mode).
 /// </para>
@@ -30,7 +32,11 @@ public sealed class SqliteTaskStore : ITaskStore, IAsyncDisposable, IDisposable
 
     private const int MaxPooledReaders = 8;
 
+    /// <summary>The most queued writes one transaction commits, so a long queue cannot hold the file lock for long.</summary>
+    private const int MaxWritesPerTransaction = 256;
+
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConcurrentQueue<PendingWrite> _pendingWrites = new();
     private readonly ConcurrentBag<SqliteConnection> _readers = [];
     private readonly TimeProvider _timeProvider;
     private readonly string _connectionString;
@@ -341,46 +347,200 @@ public sealed class SqliteTaskStore : ITaskStore, IAsyncDisposable, IDisposable
             cancellationToken);
 
     /// <summary>
-    /// Runs one write: takes the in-process lock, opens the file on first use, begins an immediate transaction, reads
-    /// the clock, runs <paramref name="operation"/> and commits; anything thrown rolls the whole operation back.
+    /// Runs one write in a <c>BEGIN IMMEDIATE</c> transaction and returns once it is committed. Writes that arrive while
+    /// a transaction is in progress queue up and the next holder of the in-process lock commits them together (group
+    /// commit: one WAL append for many small writes), each in its own savepoint, so anything one write throws undoes only
+    /// that write. The clock is read once per transaction.
     /// </summary>
     private async ValueTask<TResult> WriteAsync<TState, TResult>(TState state, Func<TaskWriter, TState, DateTimeOffset, TResult> operation, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(_disposed, this);
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var write = new PendingWrite<TState, TResult>(state, operation, cancellationToken);
+        _pendingWrites.Enqueue(write);
+        bool locked = false;
         try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            locked = true;
+        }
+        catch (OperationCanceledException) when (write.TryAbandon())
+        {
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            // A transaction already took the write: its outcome, not the cancellation, is the answer.
+        }
+
+        if (locked)
+        {
             try
             {
-                TaskWriter writer = _writer ?? await OpenWriterAsync(cancellationToken).ConfigureAwait(false);
-                await SqliteTransactions.BeginImmediateAsync(writer.Connection, DatabasePath, _busyTimeout, cancellationToken).ConfigureAwait(false);
-                try
+                while (!write.IsCompleted)
                 {
-                    TResult result = operation(writer, state, _timeProvider.GetUtcNow());
-                    SqliteTransactions.Commit(writer.Connection);
-                    return result;
-                }
-                catch
-                {
-                    SqliteTransactions.RollbackQuietly(writer.Connection);
-                    throw;
+                    await CommitPendingWritesAsync().ConfigureAwait(false);
                 }
             }
-            catch (SqliteException ex)
+            finally
             {
-                if (SqliteErrors.ClosesConnection(ex))
-                {
-                    CloseWriter();
-                }
-
-                throw SqliteErrors.Translate(ex, DatabasePath, _busyTimeout);
+                _writeLock.Release();
             }
         }
-        finally
+
+        return await write.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Takes up to <see cref="MaxWritesPerTransaction"/> queued writes and commits them in one transaction (under the write lock).</summary>
+    private async ValueTask CommitPendingWritesAsync()
+    {
+        var batch = new List<PendingWrite>();
+        while (batch.Count < MaxWritesPerTransaction && _pendingWrites.TryDequeue(out PendingWrite? queued))
         {
-            _writeLock.Release();
+            if (!queued.TryTake())
+            {
+                continue;
+            }
+
+            if (queued.CancellationToken.IsCancellationRequested)
+            {
+                queued.Cancel();
+            }
+            else
+            {
+                batch.Add(queued);
+            }
+        }
+
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        if (_disposed)
+        {
+            FailAll(batch, new ObjectDisposedException(nameof(SqliteTaskStore)));
+            return;
+        }
+
+        // Waiting for the file lock can be canceled only by a lone write's caller; a group waits up to BusyTimeout.
+        CancellationToken lockWait = batch.Count == 1 ? batch[0].CancellationToken : CancellationToken.None;
+        TaskWriter writer;
+        try
+        {
+            writer = _writer ?? await OpenWriterAsync(lockWait).ConfigureAwait(false);
+            await SqliteTransactions.BeginImmediateAsync(writer.Connection, DatabasePath, _busyTimeout, lockWait).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (lockWait.IsCancellationRequested)
+        {
+            batch[0].Cancel();
+            return;
+        }
+        catch (Exception e)
+        {
+            FailAll(batch, TranslateWriteError(e));
+            return;
+        }
+
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        bool isolate = batch.Count > 1;
+        var ran = new List<PendingWrite>(batch.Count);
+        for (int i = 0; i < batch.Count; i++)
+        {
+            PendingWrite write = batch[i];
+            try
+            {
+                if (isolate)
+                {
+                    SqliteTransactions.Savepoint(writer.Connection);
+                }
+
+                write.Run(writer, now);
+                if (isolate)
+                {
+                    SqliteTransactions.ReleaseSavepoint(writer.Connection);
+                }
+
+                ran.Add(write);
+            }
+            catch (Exception e)
+            {
+                Exception error = TranslateWriteError(e);
+                if (!isolate || !SqliteTransactions.InTransaction(writer.Connection) || _writer is null)
+                {
+                    // The whole transaction is gone (a lone write, or an error that made SQLite roll back or the
+                    // connection unusable): none of its writes happened.
+                    SqliteTransactions.RollbackQuietly(writer.Connection);
+                    FailAll(batch, error);
+                    return;
+                }
+
+                write.Fail(error);
+                try
+                {
+                    SqliteTransactions.RollbackToSavepoint(writer.Connection);
+                }
+                catch (Exception rollbackError)
+                {
+                    SqliteTransactions.RollbackQuietly(writer.Connection);
+                    FailAll(batch, TranslateWriteError(rollbackError));
+                    return;
+                }
+            }
+        }
+
+        if (ran.Count == 0)
+        {
+            SqliteTransactions.RollbackQuietly(writer.Connection);
+            return;
+        }
+
+        try
+        {
+            SqliteTransactions.Commit(writer.Connection);
+        }
+        catch (Exception e)
+        {
+            SqliteTransactions.RollbackQuietly(writer.Connection);
+            FailAll(ran, TranslateWriteError(e));
+            return;
+        }
+
+        foreach (PendingWrite write in ran)
+        {
+            write.Succeed();
+        }
+    }
+
+    /// <summary>SQLite errors become <see cref="TaskStoreException"/>s naming the file; an error that leaves the connection in doubt closes it.</summary>
+    private Exception TranslateWriteError(Exception exception)
+    {
+        if (exception is not SqliteException sqliteException)
+        {
+            return exception;
+        }
+
+        if (SqliteErrors.ClosesConnection(sqliteException))
+        {
+            if (_writer is { } writer)
+            {
+                SqliteTransactions.RollbackQuietly(writer.Connection);
+            }
+
+            CloseWriter();
+        }
+
+        return SqliteErrors.Translate(sqliteException, DatabasePath, _busyTimeout);
+    }
+
+    private static void FailAll(List<PendingWrite> writes, Exception error)
+    {
+        foreach (PendingWrite write in writes)
+        {
+            if (!write.IsCompleted)
+            {
+                write.Fail(error);
+            }
         }
     }
 

@@ -53,6 +53,19 @@ internal static class SqliteTransactions
 
     public static void Commit(SqliteConnection connection) => Execute(connection, "COMMIT;");
 
+    /// <summary>Whether a transaction is open (SQLite rolls a transaction back by itself after some errors).</summary>
+    public static bool InTransaction(SqliteConnection connection) =>
+        connection.Handle is { } handle && raw.sqlite3_get_autocommit(handle) == 0;
+
+    /// <summary>Marks where one write of a group commit starts.</summary>
+    public static void Savepoint(SqliteConnection connection) => Execute(connection, "SAVEPOINT write;");
+
+    /// <summary>Keeps the write since <see cref="Savepoint"/> in the transaction.</summary>
+    public static void ReleaseSavepoint(SqliteConnection connection) => Execute(connection, "RELEASE write;");
+
+    /// <summary>Undoes the write since <see cref="Savepoint"/> and leaves the rest of the transaction as it was.</summary>
+    public static void RollbackToSavepoint(SqliteConnection connection) => Execute(connection, "ROLLBACK TO write; RELEASE write;");
+
     /// <summary>Rolls back the open transaction, if SQLite has not already done so; never throws.</summary>
     public static void RollbackQuietly(SqliteConnection connection)
     {

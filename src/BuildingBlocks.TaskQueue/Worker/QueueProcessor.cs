@@ -8,6 +8,8 @@ namespace BuildingBlocks.TaskQueue;
 /// </summary>
 internal sealed class QueueProcessor : IDisposable
 {
+    private const int CoalesceYields = 4;
+
     private readonly TaskHandlerRegistration _registration;
     private readonly WorkerRuntime _runtime;
     private readonly SemaphoreSlim _slots;
@@ -28,6 +30,7 @@ internal sealed class QueueProcessor : IDisposable
     {
         int concurrency = _registration.Options.Concurrency;
         int failures = 0;
+        bool backlog = false;
         while (!stopClaiming.IsCancellationRequested)
         {
             try
@@ -39,10 +42,16 @@ internal sealed class QueueProcessor : IDisposable
                 break;
             }
 
-            int free = 1;
-            while (free < concurrency && _slots.Wait(0, CancellationToken.None))
+            int free = 1 + TakeFreeSlots(concurrency - 1);
+            if (backlog && free < concurrency)
             {
-                free++;
+                // The last claim was full, so more work is waiting: let the handlers that are finishing release their
+                // slots first, so one claim fetches several tasks instead of one claim per completed task.
+                for (int i = 0; i < CoalesceYields && free < concurrency; i++)
+                {
+                    await Task.Yield();
+                    free += TakeFreeSlots(concurrency - free);
+                }
             }
 
             IReadOnlyList<LeasedTask> claimed;
@@ -69,6 +78,7 @@ internal sealed class QueueProcessor : IDisposable
                 continue;
             }
 
+            backlog = claimed.Count == free;
             if (claimed.Count < free)
             {
                 _slots.Release(free - claimed.Count);
@@ -91,6 +101,17 @@ internal sealed class QueueProcessor : IDisposable
     }
 
     public void Dispose() => _slots.Dispose();
+
+    private int TakeFreeSlots(int max)
+    {
+        int taken = 0;
+        while (taken < max && _slots.Wait(0, CancellationToken.None))
+        {
+            taken++;
+        }
+
+        return taken;
+    }
 
     private void Start(LeasedTask task)
     {
