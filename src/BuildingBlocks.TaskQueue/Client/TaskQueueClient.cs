@@ -76,29 +76,59 @@ public sealed class TaskQueueClient : ITaskQueue
     public async ValueTask<EnqueueResult> EnqueueAsync(NewTask task, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(task);
-        IReadOnlyList<EnqueueResult> results = await EnqueueCoreAsync([task], cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<EnqueueResult> results = await EnqueueCoreAsync([task], store: null, cancellationToken).ConfigureAwait(false);
         return results[0];
     }
 
     /// <inheritdoc />
-    public ValueTask<EnqueueResult> EnqueueAsync<TPayload>(string queue, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
+    public ValueTask<EnqueueResult> EnqueueAsync<TPayload>(string queue, TPayload payload, EnqueueOptions? options = null, CancellationToken cancellationToken = default) =>
+        EnqueueAsync(CreateTask(queue, payload, options), cancellationToken);
+
+    /// <summary>Serializes a typed payload as <see cref="EnqueueAsync{TPayload}"/> does and returns the task, without enqueuing it.</summary>
+    /// <typeparam name="TPayload">The payload type.</typeparam>
+    /// <param name="queue">The queue name.</param>
+    /// <param name="payload">The payload, serialized with <see cref="TaskQueueOptions.SerializerOptions"/>.</param>
+    /// <param name="options">Priority, run-at, attempts and unique key.</param>
+    /// <returns>The task.</returns>
+    /// <exception cref="ArgumentException">The payload cannot be serialized.</exception>
+    /// <exception cref="PayloadTooLargeException">The serialized payload is larger than <see cref="TaskQueueOptions.MaxPayloadBytes"/>.</exception>
+    public NewTask CreateTask<TPayload>(string queue, TPayload payload, EnqueueOptions? options = null)
     {
         byte[] bytes = SerializePayload(queue, payload);
-        var task = new NewTask(queue, bytes)
+        return new NewTask(queue, bytes)
         {
             Priority = options?.Priority ?? 0,
             RunAt = options?.RunAt,
             MaxAttempts = options?.MaxAttempts,
             UniqueKey = options?.UniqueKey,
         };
-        return EnqueueAsync(task, cancellationToken);
+    }
+
+    /// <summary>
+    /// Validates tasks exactly as <see cref="EnqueueBatchAsync(IReadOnlyList{NewTask}, CancellationToken)"/> does, then
+    /// hands them to <paramref name="store"/> instead of the queue's store: how a store package enqueues inside the
+    /// caller's own database transaction. Telemetry counts the tasks as enqueued when <paramref name="store"/> returns,
+    /// even if the caller later rolls back.
+    /// </summary>
+    /// <param name="tasks">The tasks.</param>
+    /// <param name="store">Stores the validated tasks and returns one result per task, in order.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>One result per task, in order.</returns>
+    public ValueTask<IReadOnlyList<EnqueueResult>> EnqueueBatchAsync(
+        IReadOnlyList<NewTask> tasks,
+        Func<IReadOnlyList<TaskInsert>, CancellationToken, ValueTask<IReadOnlyList<EnqueueResult>>> store,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        ArgumentNullException.ThrowIfNull(store);
+        return tasks.Count == 0 ? new ValueTask<IReadOnlyList<EnqueueResult>>([]) : EnqueueCoreAsync(tasks, store, cancellationToken);
     }
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<EnqueueResult>> EnqueueBatchAsync(IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tasks);
-        return tasks.Count == 0 ? new ValueTask<IReadOnlyList<EnqueueResult>>([]) : EnqueueCoreAsync(tasks, cancellationToken);
+        return tasks.Count == 0 ? new ValueTask<IReadOnlyList<EnqueueResult>>([]) : EnqueueCoreAsync(tasks, store: null, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -189,7 +219,10 @@ public sealed class TaskQueueClient : ITaskQueue
         return bytes.Length > _options.MaxPayloadBytes ? throw new PayloadTooLargeException(queue, bytes.Length, _options.MaxPayloadBytes) : bytes;
     }
 
-    private async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueCoreAsync(IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
+    private async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueCoreAsync(
+        IReadOnlyList<NewTask> tasks,
+        Func<IReadOnlyList<TaskInsert>, CancellationToken, ValueTask<IReadOnlyList<EnqueueResult>>>? store,
+        CancellationToken cancellationToken)
     {
         DateTimeOffset now = _timeProvider.GetUtcNow();
         using Activity? activity = TaskQueueDiagnostics.ActivitySource.HasListeners()
@@ -204,7 +237,14 @@ public sealed class TaskQueueClient : ITaskQueue
             inserts[i] = Validate(tasks[i], i, now, traceParent);
         }
 
-        IReadOnlyList<EnqueueResult> results = await _store.EnqueueAsync(inserts, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<EnqueueResult> results = store is null
+            ? await _store.EnqueueAsync(inserts, cancellationToken).ConfigureAwait(false)
+            : await store(inserts, cancellationToken).ConfigureAwait(false);
+        if (results.Count != inserts.Length)
+        {
+            throw new InvalidOperationException($"The store returned {results.Count} results for {inserts.Length} tasks.");
+        }
+
         string? lastQueue = null;
         long created = 0;
         for (int i = 0; i < inserts.Length; i++)
