@@ -102,6 +102,8 @@ internal sealed class TaskQueueSection : IShowcaseSection
 
         statistics.WriteTo(output);
         output.WriteLine("Every task survives a restart of the process: the queue is the SQLite file. See docs/task-queue.md.");
+        output.WriteLine("Across machines, swap one line: .UseSqlite(path) becomes .UsePostgreSql(connectionString) (package BuildingBlocks.TaskQueue.PostgreSql);");
+        output.WriteLine("handlers, options and this operator API stay the same, and workers wake through LISTEN/NOTIFY.");
         await host.StopAsync(cancellationToken);
     }
 

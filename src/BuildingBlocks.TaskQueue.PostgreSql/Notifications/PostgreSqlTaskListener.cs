@@ -20,11 +20,16 @@ internal sealed partial class PostgreSqlTaskListener(
 {
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(30);
 
+    private int _connections;
+
     // A quiet connection is checked this often, so a dead server is noticed even when nothing is enqueued.
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
 
     /// <summary>Whether the listener has a live LISTEN connection (tests and diagnostics).</summary>
     public bool IsListening { get; private set; }
+
+    /// <summary>How many times a LISTEN connection was established (the first one and every reconnection).</summary>
+    public int Connections => Volatile.Read(ref _connections);
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -80,6 +85,7 @@ internal sealed partial class PostgreSqlTaskListener(
         }
 
         IsListening = true;
+        _ = Interlocked.Increment(ref _connections);
         Listening(logger, name, store.Channel);
 
         // Tasks committed while nobody listened are found by a look now.
