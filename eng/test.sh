@@ -35,6 +35,13 @@ fi
 # Servers the test fixtures start on loopback (PostgreSQL and Redis arrive with their packages).
 # Each later package adds its line here, for example:  require redis-server redis-server
 
+# PostgreSQL (Debian 12: version 15). Debian keeps initdb and pg_ctl off PATH, in /usr/lib/postgresql/<major>/bin,
+# which is where tests/BuildingBlocks.Testing/PostgreSql/PostgreSqlServer.cs looks after PATH.
+if ! command -v initdb >/dev/null 2>&1 && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  log "initdb not found on PATH nor in /usr/lib/postgresql/*/bin: installing Debian package postgresql"
+  apt_install postgresql || log "could not install postgresql; install it with: apt-get install -y postgresql"
+fi
+
 results=$(mktemp -d)
 output="$results/dotnet-test.log"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

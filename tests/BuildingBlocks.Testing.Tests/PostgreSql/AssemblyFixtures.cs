@@ -1,0 +1,4 @@
+using BuildingBlocks.Testing;
+
+// One PostgreSQL server for the whole test assembly; test classes take PostgreSqlFixture in their constructor.
+[assembly: AssemblyFixture(typeof(PostgreSqlFixture))]
