@@ -10,7 +10,7 @@ namespace BuildingBlocks.Benchmarks.TaskQueue;
 /// What the stores cost per task, figures per task or per heartbeat:
 /// <list type="bullet">
 /// <item>"Memory": 10,000 tasks with 64-byte payloads enqueued into a fresh <see cref="InMemoryTaskStore"/> per invocation
-/// (store call alone, and through <see cref="TaskQueueClient.EnqueueBatchAsync"/>); Allocated is per task. The
+/// (store call alone, and through <see cref="TaskQueueClient.EnqueueBatchAsync(IReadOnlyList{NewTask}, CancellationToken)"/>); Allocated is per task. The
 /// <c>Retained/task</c> column is measured separately, once per benchmark process: bytes still held per task with
 /// 100,000 tasks in a fresh store (<see cref="RetainedMemory"/>). Baseline: an unbounded
 /// <see cref="Channel{T}"/> of (id, payload copy) records, the in-process queue people write instead.</item>
