@@ -44,6 +44,7 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
     private readonly string _description;
     private readonly SemaphoreSlim _initializeLock = new(1, 1);
     private readonly Sql _sql;
+    private readonly CompletionBatcher _completions;
     private volatile bool _initialized;
     private volatile bool _disposed;
 
@@ -80,8 +81,9 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
 
         var connection = new NpgsqlConnectionStringBuilder(_dataSource.ConnectionString);
         _description = $"(host '{connection.Host}', port {connection.Port}, database '{connection.Database ?? connection.Username}', schema '{_schema}')";
-        _sql = new Sql(PostgreSqlSchema.Quote(_schema));
+        _sql = new Sql(PostgreSqlSchema.Quote(_schema), options.SynchronousWorkerCommits);
         Channel = PostgreSqlSchema.Channel(_schema);
+        _completions = new CompletionBatcher(CompleteBatchAsync);
     }
 
     /// <summary>The NOTIFY channel enqueues signal on; its payload is the queue name.</summary>
@@ -240,8 +242,13 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public ValueTask<bool> CompleteAsync(long taskId, long leaseToken, CancellationToken cancellationToken) =>
-        FinishAsync(taskId, leaseToken, TaskState.Completed, error: null, cancellationToken);
+    /// <remarks>Completions that arrive together are sent in one statement.</remarks>
+    public async ValueTask<bool> CompleteAsync(long taskId, long leaseToken, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return await _completions.CompleteAsync(taskId, leaseToken, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <inheritdoc />
     public ValueTask<bool> AcknowledgeCancelAsync(long taskId, long leaseToken, CancellationToken cancellationToken) =>
@@ -616,6 +623,26 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
         return results;
     }
 
+    private Task<HashSet<long>> CompleteBatchAsync(long[] ids, long[] tokens, CancellationToken cancellationToken)
+    {
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        return Translate(async () =>
+        {
+            using NpgsqlCommand command = Command(_sql.CompleteMany);
+            command.Parameters.Add(new NpgsqlParameter<long[]>("ids", ids));
+            command.Parameters.Add(new NpgsqlParameter<long[]>("tokens", tokens));
+            command.Parameters.Add(Time("now", now));
+            var completed = new HashSet<long>(ids.Length);
+            using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                _ = completed.Add(reader.GetInt64(0));
+            }
+
+            return completed;
+        });
+    }
+
     private async ValueTask<bool> FinishAsync(long taskId, long leaseToken, TaskState state, string? error, CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
@@ -675,8 +702,10 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
     /// <summary>The statements, with the schema filled in once.</summary>
     private sealed class Sql
     {
-        public Sql(string schema)
+        public Sql(string schema, bool synchronousWorkerCommits)
         {
+            // Scoped to the statement's implicit transaction (one round trip); see PostgreSqlTaskStoreOptions.SynchronousWorkerCommits.
+            string worker = synchronousWorkerCommits ? "" : "SET LOCAL synchronous_commit TO OFF;\n";
             Tasks = schema + ".tasks";
             Insert =
                 $"INSERT INTO {Tasks} (queue, state, payload, priority, max_attempts, enqueued_at, run_at, unique_key, trace_parent) " +
@@ -686,7 +715,7 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
             NextIds = $"SELECT nextval(pg_get_serial_sequence('{Tasks}', 'id')) FROM generate_series(1, @count) ORDER BY 1;";
             Copy = $"COPY {Tasks} (id, queue, state, payload, priority, max_attempts, enqueued_at, run_at, trace_parent) FROM STDIN (FORMAT BINARY)";
             Notify = "SELECT pg_notify(@channel, q) FROM unnest(@queues) AS q;";
-            Claim =
+            Claim = worker +
                 $"""
                 WITH next AS (
                     SELECT id FROM {Tasks}
@@ -699,15 +728,19 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
                 FROM next WHERE t.id = next.id
                 RETURNING {PostgreSqlRows.LeasedColumns};
                 """;
-            Heartbeat =
+            Heartbeat = worker +
                 $"UPDATE {Tasks} SET lease_expires_at = @expires, progress = COALESCE(@progress, progress) " +
                 "WHERE id = @id AND state = 1 AND lease_token = @token RETURNING cancel_requested;";
-            Finish =
+            Finish = worker +
                 $"UPDATE {Tasks} SET state = @state, lease_expires_at = NULL, finished_at = @now, last_error = COALESCE(@error, last_error) " +
                 "WHERE id = @id AND state = 1 AND lease_token = @token;";
 
+            CompleteMany = worker +
+                $"UPDATE {Tasks} t SET state = 2, lease_expires_at = NULL, finished_at = @now " +
+                "FROM unnest(@ids, @tokens) AS c(id, token) WHERE t.id = c.id AND t.state = 1 AND t.lease_token = c.token RETURNING t.id;";
+
             // A pending cancel request ends the task instead of scheduling the retry. SET expressions read the row as it was.
-            Retry =
+            Retry = worker +
                 $"""
                 UPDATE {Tasks} SET
                     state = CASE WHEN cancel_requested THEN 4 ELSE 0 END,
@@ -719,7 +752,7 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
                 """;
 
             // The attempt is given back; a pending cancel request ends the task instead of queuing it again.
-            Release =
+            Release = worker +
                 $"""
                 WITH released AS (
                     UPDATE {Tasks} SET
@@ -747,15 +780,15 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
 
             const string Expired = "state = 1 AND lease_expires_at <= @now";
             const string LeaseExpiredError = "@prefix || COALESCE(leased_by, '') || @suffix";
-            SweepCanceled =
+            SweepCanceled = worker +
                 $"WITH swept AS (UPDATE {Tasks} SET state = 4, lease_expires_at = NULL, finished_at = @now WHERE {Expired} AND cancel_requested RETURNING 1) " +
                 "SELECT count(*) FROM swept;";
-            SweepDeadLettered =
+            SweepDeadLettered = worker +
                 $"WITH swept AS (UPDATE {Tasks} SET state = 3, lease_expires_at = NULL, finished_at = @now, last_error = {LeaseExpiredError} " +
                 $"WHERE {Expired} AND attempts >= max_attempts RETURNING 1) SELECT count(*) FROM swept;";
 
             // Requeued tasks are due now: wake the listeners of their queues (on commit).
-            SweepRequeued =
+            SweepRequeued = worker +
                 $"""
                 WITH swept AS (
                     UPDATE {Tasks} SET state = 0, lease_expires_at = NULL, run_at = @now, last_error = {LeaseExpiredError}
@@ -815,6 +848,8 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
         public string Heartbeat { get; }
 
         public string Finish { get; }
+
+        public string CompleteMany { get; }
 
         public string Retry { get; }
 

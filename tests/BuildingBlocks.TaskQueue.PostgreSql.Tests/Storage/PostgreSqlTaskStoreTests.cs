@@ -145,6 +145,40 @@ public sealed class PostgreSqlTaskStoreTests(PostgreSqlFixture fixture) : IAsync
     }
 
     [Fact]
+    public async Task ConcurrentCompletions_GoneTogether_EachGetsItsOwnAnswer()
+    {
+        (PostgreSqlTaskStore store, TaskQueueClient queue) = CreateQueue();
+        _ = await queue.EnqueueBatchAsync([.. Enumerable.Range(0, 300).Select(_ => new NewTask("q", "{}"u8.ToArray()))], Ct);
+        IReadOnlyList<LeasedTask> leased = await store.ClaimAsync(new ClaimRequest("q", "w", 300, TimeSpan.FromMinutes(5)), Ct);
+        Assert.Equal(300, leased.Count);
+
+        // Every third completion presents a stale token; one task is completed twice at once.
+        Task<bool>[] completions =
+        [
+            .. leased.Select((t, i) => Task.Run(() => store.CompleteAsync(t.Id, i % 3 == 0 ? t.LeaseToken - 1 : t.LeaseToken, Ct).AsTask(), Ct)),
+            Task.Run(() => store.CompleteAsync(leased[1].Id, leased[1].LeaseToken, Ct).AsTask(), Ct),
+        ];
+        bool[] answers = await Task.WhenAll(completions);
+
+        for (int i = 0; i < leased.Count; i++)
+        {
+            TaskSnapshot task = (await store.GetAsync(leased[i].Id, Ct))!;
+            if (i % 3 == 0)
+            {
+                Assert.False(answers[i], $"task {leased[i].Id}: a stale token completed it");
+                Assert.Equal(TaskState.Leased, task.State);
+            }
+            else
+            {
+                Assert.Equal(TaskState.Completed, task.State);
+            }
+        }
+
+        Assert.True(answers[1] ^ answers[^1], "a task completed twice at once must report true exactly once");
+        Assert.Equal(200, answers.Count(a => a));
+    }
+
+    [Fact]
     public async Task ManyStoresInitializingOneSchemaAtOnce_MigrateItOnce()
     {
         string schema = PostgreSqlDatabase.NewSchema();
