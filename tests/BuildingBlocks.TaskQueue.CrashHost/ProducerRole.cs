@@ -16,7 +16,7 @@ internal static class ProducerRole
     public static async Task<int> RunAsync(CrashHostArguments arguments, CancellationToken lifetime)
     {
         var services = new ServiceCollection();
-        services.AddTaskQueue().UseSqlite(arguments.Database);
+        services.AddTaskQueue().UseStore(arguments);
         await using ServiceProvider provider = services.BuildServiceProvider();
         ITaskQueue queue = provider.GetRequiredService<ITaskQueue>();
 

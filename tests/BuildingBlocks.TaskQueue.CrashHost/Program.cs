@@ -1,11 +1,13 @@
 using System.Globalization;
 using BuildingBlocks.TaskQueue.CrashHost;
 
-// The child process of the TaskQueue crash tests. One role per process, always against a SQLite file, so the test can
-// kill it with SIGKILL at any moment and check from outside what survived:
+// The child process of the TaskQueue crash tests. One role per process, against a SQLite file or (--store postgres) a
+// PostgreSQL schema, so the test can kill it with SIGKILL at any moment and check from outside what survived:
 //   worker  <db> <workerName> [--hold-ms N] [--concurrency N] [--lease-ms N] [--ledger <path>] [--max-run-s N]
 //   produce <db> <batches> <batchSize> [--run N] [--max-run-s N]
-// Protocol lines go to stdout (READY, STARTED, FINISHED, BATCH n BEGIN/COMMITTED, DONE); logs go to stderr.
+//   (with --store postgres --connection-string <cs> [--schema <name>], <db> is left out and a worker needs --ledger)
+// Protocol lines go to stdout (READY, STARTED, FINISHED, BATCH n BEGIN/COMMITTED, DONE, LISTENING, LISTENER LOST);
+// logs go to stderr.
 if (args.Length == 0)
 {
     await Console.Error.WriteLineAsync(CrashHostArguments.Usage);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using BuildingBlocks.TaskQueue.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -8,9 +7,9 @@ using Microsoft.Extensions.Logging.Console;
 namespace BuildingBlocks.TaskQueue.CrashHost;
 
 /// <summary>
-/// A hosted worker on queue "crash" with a short lease (2 s unless --lease-ms says otherwise), fast heartbeats (every
-/// quarter lease, at most 500 ms), sweeps (500 ms) and polls
-/// (100 ms). Its handler records the start and the end of its work in the ledger before it returns:
+/// A hosted worker on queue "crash", on the SQLite file or the PostgreSQL schema the command line names (--store), with
+/// a short lease (2 s unless --lease-ms says otherwise), fast heartbeats (every quarter lease, at most 500 ms), sweeps
+/// (500 ms) and polls (100 ms). Its handler records the start and the end of its work in the ledger before it returns:
 /// <c>START,&lt;taskId&gt;,&lt;worker&gt;,&lt;leaseToken&gt;,&lt;attempt&gt;</c> and <c>FINISH,…</c>.
 /// </summary>
 internal static class WorkerRole
@@ -29,6 +28,7 @@ internal static class WorkerRole
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.AddProvider(new ProtocolEventLoggerProvider());
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
 
@@ -42,7 +42,7 @@ internal static class WorkerRole
                 o.ShutdownTimeout = TimeSpan.FromSeconds(1);
                 o.DefaultMaxAttempts = 10;
             })
-            .UseSqlite(arguments.Database)
+            .UseStore(arguments)
             .AddHandler(
                 Queue,
                 async (context, cancellationToken) =>
