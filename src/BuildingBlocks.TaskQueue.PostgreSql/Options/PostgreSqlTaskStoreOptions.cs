@@ -32,12 +32,13 @@ public sealed class PostgreSqlTaskStoreOptions
     public bool MigrateSchema { get; set; } = true;
 
     /// <summary>
-    /// Whether the workers' writes (claims, heartbeats, completions, failures, releases, sweeps) wait for the WAL flush
-    /// like enqueues do. Default <see langword="false"/>: they commit with <c>synchronous_commit = off</c>, which removes
-    /// an fsync from every task's path. A server crash can then forget the last moments of worker writes (up to three
-    /// times <c>wal_writer_delay</c>, 0.6 s by default); the only effect is that those tasks run again, as at-least-once
-    /// delivery already allows. Enqueues, cancels and redrives always wait for the flush: nothing acknowledged to a
-    /// producer is lost. Set <see langword="true"/> to wait on every write.
+    /// Whether the workers' writes after a claim (heartbeats, completions, failures, releases, sweeps) wait for the WAL
+    /// flush. Default <see langword="false"/>: they commit with <c>synchronous_commit = off</c>, which removes an fsync
+    /// from every task's path. A server crash can then forget the last moments of those writes (up to three times
+    /// <c>wal_writer_delay</c>, 0.6 s by default); the only effect is that those tasks run again after their lease
+    /// expires, as at-least-once delivery already allows. Claims always wait for the flush, so a lease token is never
+    /// handed out twice, and so do enqueues, cancels and redrives: nothing acknowledged to a producer is lost. Set
+    /// <see langword="true"/> to wait on every write.
     /// </summary>
     public bool SynchronousWorkerCommits { get; set; }
 

@@ -715,7 +715,8 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
             NextIds = $"SELECT nextval(pg_get_serial_sequence('{Tasks}', 'id')) FROM generate_series(1, @count) ORDER BY 1;";
             Copy = $"COPY {Tasks} (id, queue, state, payload, priority, max_attempts, enqueued_at, run_at, trace_parent) FROM STDIN (FORMAT BINARY)";
             Notify = "SELECT pg_notify(@channel, q) FROM unnest(@queues) AS q;";
-            Claim = worker +
+            // Claims always wait for the flush: a claim a crash forgot would hand out the same lease token twice.
+            Claim =
                 $"""
                 WITH next AS (
                     SELECT id FROM {Tasks}

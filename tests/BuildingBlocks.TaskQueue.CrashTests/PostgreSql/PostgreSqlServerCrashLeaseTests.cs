@@ -11,11 +11,10 @@ namespace BuildingBlocks.TaskQueue.CrashTests;
 /// be refused once the task belongs to someone else.
 /// </summary>
 /// <remarks>
-/// With <see cref="PostgreSqlTaskStoreOptions.SynchronousWorkerCommits"/> off (the default) a claim commits with
-/// <c>synchronous_commit = off</c>. A crash right after it forgets the claim: the task comes back queued with its old
-/// token, the next claim hands out the same token again, and the pre-crash holder's heartbeat, completion or failure
-/// is accepted as the new holder's. The default case fails for that reason; the <see langword="true"/> case shows that
-/// durable claims keep the fence.
+/// Worker writes after a claim may commit with <c>synchronous_commit = off</c> (<see cref="PostgreSqlTaskStoreOptions.SynchronousWorkerCommits"/>
+/// off, the default), but a claim never does: a crash that forgot a claim would bring the task back queued with its old
+/// token, the next claim would hand out the same token again, and the pre-crash holder's heartbeat, completion or failure
+/// would be accepted as the new holder's. Both settings must keep the fence.
 /// </remarks>
 [Collection(CrashTestGroup.Name)]
 public sealed class PostgreSqlServerCrashLeaseTests
