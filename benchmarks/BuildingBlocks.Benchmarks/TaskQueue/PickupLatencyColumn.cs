@@ -20,7 +20,17 @@ internal enum LatencySource
     HandlerStart,
 }
 
-/// <summary>A p50 or p99 column for <see cref="TaskQueuePickupLatencyBenchmarks"/>, in milliseconds.</summary>
+/// <summary>
+/// Marks another pickup-latency benchmark class (one pickup per iteration, a <see cref="LatencyRecorder"/> keyed by
+/// <see cref="ResultFiles.KeyFor(BenchmarkCase)"/>) whose rows get the <see cref="PickupLatencyColumn"/> values.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+internal sealed class PickupLatencyBenchmarkAttribute : Attribute;
+
+/// <summary>
+/// A p50 or p99 column for <see cref="TaskQueuePickupLatencyBenchmarks"/> and the classes marked with
+/// <see cref="PickupLatencyBenchmarkAttribute"/>, in milliseconds.
+/// </summary>
 internal sealed class PickupLatencyColumn(LatencySource source, double quantile) : IColumn
 {
     public string Id => $"{nameof(PickupLatencyColumn)}.{source}.{quantile.ToString(CultureInfo.InvariantCulture)}";
@@ -47,7 +57,8 @@ internal sealed class PickupLatencyColumn(LatencySource source, double quantile)
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
     {
-        if (benchmarkCase.Descriptor.Type != typeof(TaskQueuePickupLatencyBenchmarks))
+        Type type = benchmarkCase.Descriptor.Type;
+        if (type != typeof(TaskQueuePickupLatencyBenchmarks) && !type.IsDefined(typeof(PickupLatencyBenchmarkAttribute), inherit: false))
         {
             // A joined summary shows every class's columns on every row.
             return "-";
