@@ -21,6 +21,8 @@ internal sealed partial class PostgreSqlTaskListener(
     private static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(30);
 
     private int _connections;
+    private readonly TimeSpan _firstDelay = reconnectDelay;
+    private TimeSpan _delay = reconnectDelay;
 
     // A quiet connection is checked this often, so a dead server is noticed even when nothing is enqueued.
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
@@ -40,7 +42,6 @@ internal sealed partial class PostgreSqlTaskListener(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        TimeSpan delay = reconnectDelay;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -55,21 +56,18 @@ internal sealed partial class PostgreSqlTaskListener(
             {
                 IsListening = false;
                 notifier.NotifyAll();
-                ListenerLost(logger, e, name, store.Channel, delay.TotalMilliseconds);
+                ListenerLost(logger, e, name, store.Channel, _delay.TotalMilliseconds);
                 try
                 {
-                    await Task.Delay(delay, timeProvider, stoppingToken).ConfigureAwait(false);
+                    await Task.Delay(_delay, timeProvider, stoppingToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
                     break;
                 }
 
-                delay = delay * 2 < MaxReconnectDelay ? delay * 2 : MaxReconnectDelay;
-                continue;
+                _delay = _delay * 2 < MaxReconnectDelay ? _delay * 2 : MaxReconnectDelay;
             }
-
-            delay = reconnectDelay;
         }
 
         IsListening = false;
@@ -86,6 +84,9 @@ internal sealed partial class PostgreSqlTaskListener(
 
         IsListening = true;
         _ = Interlocked.Increment(ref _connections);
+
+        // Back on line: the next outage starts again from the configured delay.
+        _delay = _firstDelay;
         Listening(logger, name, store.Channel);
 
         // Tasks committed while nobody listened are found by a look now.

@@ -75,7 +75,14 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
         }
         else
         {
-            _dataSource = NpgsqlDataSource.Create(options.ConnectionString!);
+            // The store sends the same few statements all day: let Npgsql prepare them (unless the user chose otherwise).
+            var connectionString = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+            if (connectionString.MaxAutoPrepare == 0)
+            {
+                connectionString.MaxAutoPrepare = 32;
+            }
+
+            _dataSource = NpgsqlDataSource.Create(connectionString.ConnectionString);
             _ownsDataSource = true;
         }
 
@@ -704,15 +711,20 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
     {
         public Sql(string schema, bool synchronousWorkerCommits)
         {
-            // Scoped to the statement's implicit transaction (one round trip); see PostgreSqlTaskStoreOptions.SynchronousWorkerCommits.
+            // See PostgreSqlTaskStoreOptions.SynchronousWorkerCommits. Sweeps run in an explicit transaction and use SET LOCAL;
+            // single statements join a one-row set_config(…, is_local: true) instead, which lasts for their own implicit
+            // transaction (SET LOCAL there would log a WARNING on the server for every write).
             string worker = synchronousWorkerCommits ? "" : "SET LOCAL synchronous_commit TO OFF;\n";
+            string asyncFrom = synchronousWorkerCommits ? "" : " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit";
+            string asyncJoin = synchronousWorkerCommits ? "" : ", (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit";
             Tasks = schema + ".tasks";
             Insert =
                 $"INSERT INTO {Tasks} (queue, state, payload, priority, max_attempts, enqueued_at, run_at, unique_key, trace_parent) " +
                 "VALUES (@queue, 0, @payload, @priority, @max_attempts, @enqueued_at, @run_at, @unique_key, @trace_parent) " +
                 "ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING id;";
             FindUniqueKey = $"SELECT id FROM {Tasks} WHERE unique_key = @unique_key;";
-            NextIds = $"SELECT nextval(pg_get_serial_sequence('{Tasks}', 'id')) FROM generate_series(1, @count) ORDER BY 1;";
+            // The sequence is looked up once per batch, not once per row.
+            NextIds = $"SELECT nextval(q.s) FROM (SELECT pg_get_serial_sequence('{Tasks}', 'id')::regclass AS s) AS q, generate_series(1, @count) ORDER BY 1;";
             Copy = $"COPY {Tasks} (id, queue, state, payload, priority, max_attempts, enqueued_at, run_at, trace_parent) FROM STDIN (FORMAT BINARY)";
             Notify = "SELECT pg_notify(@channel, q) FROM unnest(@queues) AS q;";
             // Claims always wait for the flush: a claim a crash forgot would hand out the same lease token twice.
@@ -729,31 +741,31 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
                 FROM next WHERE t.id = next.id
                 RETURNING {PostgreSqlRows.LeasedColumns};
                 """;
-            Heartbeat = worker +
-                $"UPDATE {Tasks} SET lease_expires_at = @expires, progress = COALESCE(@progress, progress) " +
+            Heartbeat =
+                $"UPDATE {Tasks} SET lease_expires_at = @expires, progress = COALESCE(@progress, progress){asyncFrom} " +
                 "WHERE id = @id AND state = 1 AND lease_token = @token RETURNING cancel_requested;";
-            Finish = worker +
-                $"UPDATE {Tasks} SET state = @state, lease_expires_at = NULL, finished_at = @now, last_error = COALESCE(@error, last_error) " +
+            Finish =
+                $"UPDATE {Tasks} SET state = @state, lease_expires_at = NULL, finished_at = @now, last_error = COALESCE(@error, last_error){asyncFrom} " +
                 "WHERE id = @id AND state = 1 AND lease_token = @token;";
 
-            CompleteMany = worker +
+            CompleteMany =
                 $"UPDATE {Tasks} t SET state = 2, lease_expires_at = NULL, finished_at = @now " +
-                "FROM unnest(@ids, @tokens) AS c(id, token) WHERE t.id = c.id AND t.state = 1 AND t.lease_token = c.token RETURNING t.id;";
+                $"FROM unnest(@ids, @tokens) AS c(id, token){asyncJoin} WHERE t.id = c.id AND t.state = 1 AND t.lease_token = c.token RETURNING t.id;";
 
             // A pending cancel request ends the task instead of scheduling the retry. SET expressions read the row as it was.
-            Retry = worker +
+            Retry =
                 $"""
                 UPDATE {Tasks} SET
                     state = CASE WHEN cancel_requested THEN 4 ELSE 0 END,
                     run_at = CASE WHEN cancel_requested THEN run_at ELSE @run_at END,
                     finished_at = CASE WHEN cancel_requested THEN @now ELSE finished_at END,
                     lease_expires_at = NULL,
-                    last_error = @error
+                    last_error = @error{asyncFrom}
                 WHERE id = @id AND state = 1 AND lease_token = @token;
                 """;
 
             // The attempt is given back; a pending cancel request ends the task instead of queuing it again.
-            Release = worker +
+            Release =
                 $"""
                 WITH released AS (
                     UPDATE {Tasks} SET
@@ -761,7 +773,7 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
                         run_at = CASE WHEN cancel_requested THEN run_at ELSE @now END,
                         finished_at = CASE WHEN cancel_requested THEN @now ELSE finished_at END,
                         lease_expires_at = NULL,
-                        attempts = GREATEST(0, attempts - 1)
+                        attempts = GREATEST(0, attempts - 1){asyncFrom}
                     WHERE id = @id AND state = 1 AND lease_token = @token
                     RETURNING queue, state),
                 notified AS (SELECT pg_notify(@channel, queue) FROM released WHERE state = 0)
