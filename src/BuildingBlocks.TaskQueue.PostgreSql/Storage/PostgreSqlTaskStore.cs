@@ -32,8 +32,6 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
     /// <summary>From this many tasks without unique keys, a batch is written with binary COPY instead of INSERTs.</summary>
     private const int CopyThreshold = 64;
 
-    private const string LeaseExpiredPrefix = "LeaseExpired: the lease held by worker '";
-    private const string LeaseExpiredSuffix = "' expired without a heartbeat (the worker died, hung or lost the store).";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -671,8 +669,8 @@ public sealed class PostgreSqlTaskStore : ITaskStore, IAsyncDisposable
     {
         using NpgsqlCommand command = new(sql, connection, transaction) { CommandTimeout = _commandTimeoutSeconds };
         command.Parameters.Add(Time("now", now));
-        command.Parameters.Add(new NpgsqlParameter<string>("prefix", LeaseExpiredPrefix));
-        command.Parameters.Add(new NpgsqlParameter<string>("suffix", LeaseExpiredSuffix));
+        command.Parameters.Add(new NpgsqlParameter<string>("prefix", LeaseExpiredMessage.Prefix));
+        command.Parameters.Add(new NpgsqlParameter<string>("suffix", LeaseExpiredMessage.Suffix));
         command.Parameters.Add(new NpgsqlParameter<string>("channel", Channel));
         return (int)(long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }

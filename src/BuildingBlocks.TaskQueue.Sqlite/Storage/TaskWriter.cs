@@ -10,8 +10,6 @@ namespace BuildingBlocks.TaskQueue.Sqlite;
 /// </summary>
 internal sealed class TaskWriter : IDisposable
 {
-    private const string LeaseExpiredPrefix = "LeaseExpired: the lease held by worker '";
-    private const string LeaseExpiredSuffix = "' expired without a heartbeat (the worker died, hung or lost the store).";
 
     private readonly List<SqliteCommand> _commands = [];
 
@@ -354,8 +352,8 @@ internal sealed class TaskWriter : IDisposable
     {
         using SqliteCommand command = Create(sql);
         command.Parameters.AddWithValue("$now", now.UtcTicks);
-        command.Parameters.AddWithValue("$prefix", LeaseExpiredPrefix);
-        command.Parameters.AddWithValue("$suffix", LeaseExpiredSuffix);
+        command.Parameters.AddWithValue("$prefix", LeaseExpiredMessage.Prefix);
+        command.Parameters.AddWithValue("$suffix", LeaseExpiredMessage.Suffix);
         return command.ExecuteNonQuery();
     }
 

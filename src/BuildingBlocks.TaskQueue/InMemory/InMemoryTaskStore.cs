@@ -283,13 +283,13 @@ public sealed class InMemoryTaskStore : ITaskStore
                 else if (task.Attempts >= task.MaxAttempts)
                 {
                     task.State = TaskState.DeadLettered;
-                    task.LastError = LeaseExpiredError(task.LeasedBy);
+                    task.LastError = LeaseExpiredMessage.For(task.LeasedBy);
                     task.FinishedAt = now;
                     deadLettered++;
                 }
                 else
                 {
-                    task.LastError = LeaseExpiredError(task.LeasedBy);
+                    task.LastError = LeaseExpiredMessage.For(task.LeasedBy);
                     task.RunAt = now;
                     task.State = TaskState.Queued;
                     GetQueue(task.Queue).Enqueue(task);
@@ -411,9 +411,6 @@ public sealed class InMemoryTaskStore : ITaskStore
             return new ValueTask<IReadOnlyList<QueueStatistics>>(statistics);
         }
     }
-
-    private static string LeaseExpiredError(string? worker) =>
-        $"LeaseExpired: the lease held by worker '{worker}' expired without a heartbeat (the worker died, hung or lost the store).";
 
     private ValueTask<bool> Finish(long taskId, long leaseToken, TaskState state, string? error, CancellationToken cancellationToken)
     {
