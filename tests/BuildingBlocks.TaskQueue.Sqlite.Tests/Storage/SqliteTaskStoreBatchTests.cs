@@ -6,22 +6,13 @@ using Microsoft.Extensions.Time.Testing;
 namespace BuildingBlocks.TaskQueue.Sqlite.Tests.Storage;
 
 /// <summary>A batch enqueue is one transaction: whatever stops it half way, none of it is stored.</summary>
-public sealed class SqliteTaskStoreBatchTests : IAsyncLifetime
+public sealed class SqliteTaskStoreBatchTests : SqliteStoreTests
 {
-    private readonly SqliteTestFiles _files = new();
-    private readonly FakeTimeProvider _time = new(TaskStoreHarness.Start);
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public ValueTask DisposeAsync() => _files.DisposeAsync();
-
     [Fact]
     public async Task Enqueue_BatchWithADuplicateKeyAndAnInsertTheDatabaseRefuses_StoresNoPartOfTheBatch()
     {
-        SqliteTaskStore store = _files.CreateStore(_time);
-        var s = new TaskStoreHarness(store, _time);
+        SqliteTaskStore store = Files.CreateStore(Time);
+        var s = new TaskStoreHarness(store, Time);
         long existing = await s.EnqueueAsync(uniqueKey: "existing");
 
         // The empty queue name breaks the table's CHECK constraint after two rows of the batch were written.
@@ -29,7 +20,7 @@ public sealed class SqliteTaskStoreBatchTests : IAsyncLifetime
             [s.Insert(uniqueKey: "new-1"), s.Insert(uniqueKey: "existing"), s.Insert(uniqueKey: "new-1"), s.Insert(), s.Insert(queue: ""), s.Insert(uniqueKey: "new-2")],
             Ct));
 
-        Assert.Contains(_files.PathOf(), error.Message, StringComparison.Ordinal);
+        Assert.Contains(Files.PathOf(), error.Message, StringComparison.Ordinal);
         Assert.Contains("nothing was written", error.Message, StringComparison.Ordinal);
         Assert.Equal(new[] { existing }, (await s.ListAsync()).Select(t => t.Id).ToArray());
 
@@ -44,8 +35,8 @@ public sealed class SqliteTaskStoreBatchTests : IAsyncLifetime
     [Fact]
     public async Task Enqueue_CanceledHalfWayThroughABatch_StoresNoPartOfIt()
     {
-        SqliteTaskStore store = _files.CreateStore(_time);
-        var s = new TaskStoreHarness(store, _time);
+        SqliteTaskStore store = Files.CreateStore(Time);
+        var s = new TaskStoreHarness(store, Time);
         long existing = await s.EnqueueAsync();
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         var batch = new CancelOnRead([.. Enumerable.Range(0, 1_000).Select(i => s.Insert(uniqueKey: $"k-{i}"))], cancelAt: 600, cancellation);
@@ -60,8 +51,8 @@ public sealed class SqliteTaskStoreBatchTests : IAsyncLifetime
     [Fact]
     public async Task Enqueue_LargeBatch_IsStoredInOneTransaction_WithIdsInBatchOrder()
     {
-        SqliteTaskStore store = _files.CreateStore(_time);
-        var s = new TaskStoreHarness(store, _time);
+        SqliteTaskStore store = Files.CreateStore(Time);
+        var s = new TaskStoreHarness(store, Time);
 
         IReadOnlyList<EnqueueResult> results = await store.EnqueueAsync([.. Enumerable.Range(0, 20_000).Select(i => s.Insert(payload: BitConverter.GetBytes(i)))], Ct);
 

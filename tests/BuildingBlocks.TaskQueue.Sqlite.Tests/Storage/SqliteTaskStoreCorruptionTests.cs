@@ -6,25 +6,16 @@ using Microsoft.Extensions.Time.Testing;
 namespace BuildingBlocks.TaskQueue.Sqlite.Tests.Storage;
 
 /// <summary>Files and rows the store did not write: refused with a clear error, never changed.</summary>
-public sealed class SqliteTaskStoreCorruptionTests : IAsyncLifetime
+public sealed class SqliteTaskStoreCorruptionTests : SqliteStoreTests
 {
-    private readonly SqliteTestFiles _files = new();
-    private readonly FakeTimeProvider _time = new(TaskStoreHarness.Start);
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public ValueTask DisposeAsync() => _files.DisposeAsync();
-
     [Fact]
     public async Task AnyCall_OnAFileThatIsNotASqliteDatabase_ThrowsTaskStoreExceptionNamingThePath_AndLeavesItsBytesUnchanged()
     {
         byte[] garbage = [.. Enumerable.Range(0, 8192).Select(i => (byte)((i * 7919) % 251))];
-        string path = _files.PathOf("not-a-database.db");
+        string path = Files.PathOf("not-a-database.db");
         await File.WriteAllBytesAsync(path, garbage, Ct);
-        SqliteTaskStore store = _files.CreateStore(_time, "not-a-database.db");
-        var s = new TaskStoreHarness(store, _time);
+        SqliteTaskStore store = Files.CreateStore(Time, "not-a-database.db");
+        var s = new TaskStoreHarness(store, Time);
 
         List<TaskStoreException> errors =
         [
@@ -45,12 +36,12 @@ public sealed class SqliteTaskStoreCorruptionTests : IAsyncLifetime
     [Fact]
     public async Task Get_RowWithAnUnknownState_ThrowsCorruptTaskExceptionNamingTheIdAndColumn_WhileClaimsOfOtherRowsKeepWorking()
     {
-        SqliteTaskStore store = _files.CreateStore(_time);
-        var s = new TaskStoreHarness(store, _time);
+        SqliteTaskStore store = Files.CreateStore(Time);
+        var s = new TaskStoreHarness(store, Time);
         long first = await s.EnqueueAsync(priority: 1);
         long damaged = await s.EnqueueAsync(priority: 9);
         long last = await s.EnqueueAsync(priority: 1);
-        SqliteTestFiles.Execute(_files.OpenConnection(), $"UPDATE tasks SET state = 42 WHERE id = {damaged};");
+        SqliteTestFiles.Execute(Files.OpenConnection(), $"UPDATE tasks SET state = 42 WHERE id = {damaged};");
 
         CorruptTaskException error = await Assert.ThrowsAsync<CorruptTaskException>(async () => await store.GetAsync(damaged, Ct));
 
@@ -73,17 +64,17 @@ public sealed class SqliteTaskStoreCorruptionTests : IAsyncLifetime
         Assert.Equal(new SweepResult(0, 0), await s.SweepAsync());
 
         // The row is left exactly as it was.
-        Assert.Equal(42L, SqliteTestFiles.Scalar(_files.OpenConnection(), $"SELECT state FROM tasks WHERE id = {damaged};"));
+        Assert.Equal(42L, SqliteTestFiles.Scalar(Files.OpenConnection(), $"SELECT state FROM tasks WHERE id = {damaged};"));
     }
 
     [Fact]
     public async Task Claim_WhenTheNextDueRowIsDamaged_DeadLettersItWithTheReason_AndClaimsTheHealthyRows()
     {
-        SqliteTaskStore store = _files.CreateStore(_time);
-        var s = new TaskStoreHarness(store, _time);
+        SqliteTaskStore store = Files.CreateStore(Time);
+        var s = new TaskStoreHarness(store, Time);
         long healthy = await s.EnqueueAsync(priority: 1);
         long damaged = await s.EnqueueAsync(priority: 2);
-        SqliteConnection other = _files.OpenConnection();
+        SqliteConnection other = Files.OpenConnection();
         SqliteTestFiles.Execute(other, $"UPDATE tasks SET max_attempts = 4294967296 WHERE id = {damaged};");
 
         // The damaged row matches the claim: it must neither block the queue nor be handed to a worker half-read.
@@ -99,9 +90,9 @@ public sealed class SqliteTaskStoreCorruptionTests : IAsyncLifetime
     [Fact]
     public async Task Cancel_RowWithAnUnknownState_ThrowsCorruptTaskException_AndChangesNothing()
     {
-        SqliteTaskStore store = _files.CreateStore(_time);
-        long id = await new TaskStoreHarness(store, _time).EnqueueAsync();
-        SqliteConnection other = _files.OpenConnection();
+        SqliteTaskStore store = Files.CreateStore(Time);
+        long id = await new TaskStoreHarness(store, Time).EnqueueAsync();
+        SqliteConnection other = Files.OpenConnection();
         SqliteTestFiles.Execute(other, $"UPDATE tasks SET state = -1 WHERE id = {id};");
 
         CorruptTaskException error = await Assert.ThrowsAsync<CorruptTaskException>(async () => await store.CancelAsync(id, Ct));
@@ -117,9 +108,9 @@ public sealed class SqliteTaskStoreCorruptionTests : IAsyncLifetime
     [InlineData("priority", "4294967296")]
     public async Task Get_RowWithAValueOutOfRange_ThrowsCorruptTaskExceptionNamingTheColumn(string column, string value)
     {
-        SqliteTaskStore store = _files.CreateStore(_time);
-        long id = await new TaskStoreHarness(store, _time).EnqueueAsync();
-        SqliteTestFiles.Execute(_files.OpenConnection(), $"UPDATE tasks SET {column} = {value} WHERE id = {id};");
+        SqliteTaskStore store = Files.CreateStore(Time);
+        long id = await new TaskStoreHarness(store, Time).EnqueueAsync();
+        SqliteTestFiles.Execute(Files.OpenConnection(), $"UPDATE tasks SET {column} = {value} WHERE id = {id};");
 
         CorruptTaskException error = await Assert.ThrowsAsync<CorruptTaskException>(async () => await store.GetAsync(id, Ct));
 
@@ -131,58 +122,58 @@ public sealed class SqliteTaskStoreCorruptionTests : IAsyncLifetime
     public async Task FirstUse_FileWithANewerSchemaVersion_IsRefusedWithAClearMessage_AndLeftUnchanged()
     {
         int newer = SqliteTaskStore.SchemaVersion + 1;
-        using (SqliteConnection other = _files.OpenConnection())
+        using (SqliteConnection other = Files.OpenConnection())
         {
             SqliteTestFiles.Execute(other, $"CREATE TABLE tasks (id INTEGER PRIMARY KEY, future_column BLOB); PRAGMA user_version = {newer};");
         }
 
-        byte[] before = await File.ReadAllBytesAsync(_files.PathOf(), Ct);
-        SqliteTaskStore store = _files.CreateStore(_time);
+        byte[] before = await File.ReadAllBytesAsync(Files.PathOf(), Ct);
+        SqliteTaskStore store = Files.CreateStore(Time);
 
-        TaskStoreException error = await Assert.ThrowsAsync<TaskStoreException>(async () => await new TaskStoreHarness(store, _time).EnqueueAsync());
+        TaskStoreException error = await Assert.ThrowsAsync<TaskStoreException>(async () => await new TaskStoreHarness(store, Time).EnqueueAsync());
 
-        Assert.Contains(_files.PathOf(), error.Message, StringComparison.Ordinal);
+        Assert.Contains(Files.PathOf(), error.Message, StringComparison.Ordinal);
         Assert.Contains($"schema version {newer}", error.Message, StringComparison.Ordinal);
         Assert.Contains($"newer than this version of BuildingBlocks.TaskQueue.Sqlite supports ({SqliteTaskStore.SchemaVersion})", error.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<TaskStoreException>(async () => await store.GetStatisticsAsync(Ct));
-        Assert.Equal(before, await File.ReadAllBytesAsync(_files.PathOf(), Ct));
-        Assert.Equal("delete", SqliteTestFiles.Scalar(_files.OpenConnection(), "PRAGMA journal_mode;"));
+        Assert.Equal(before, await File.ReadAllBytesAsync(Files.PathOf(), Ct));
+        Assert.Equal("delete", SqliteTestFiles.Scalar(Files.OpenConnection(), "PRAGMA journal_mode;"));
     }
 
     [Fact]
     public async Task FirstUse_DatabaseOfAnotherProgram_IsRefusedNamingItsTables_AndLeftUnchanged()
     {
-        using (SqliteConnection other = _files.OpenConnection())
+        using (SqliteConnection other = Files.OpenConnection())
         {
             SqliteTestFiles.Execute(other, "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('Ada');");
         }
 
-        byte[] before = await File.ReadAllBytesAsync(_files.PathOf(), Ct);
-        SqliteTaskStore store = _files.CreateStore(_time);
+        byte[] before = await File.ReadAllBytesAsync(Files.PathOf(), Ct);
+        SqliteTaskStore store = Files.CreateStore(Time);
 
         TaskStoreException error = await Assert.ThrowsAsync<TaskStoreException>(async () => await store.GetAsync(1, Ct));
 
-        Assert.Contains(_files.PathOf(), error.Message, StringComparison.Ordinal);
+        Assert.Contains(Files.PathOf(), error.Message, StringComparison.Ordinal);
         Assert.Contains("not a task store", error.Message, StringComparison.Ordinal);
         Assert.Contains("table 'customers'", error.Message, StringComparison.Ordinal);
-        Assert.Equal(before, await File.ReadAllBytesAsync(_files.PathOf(), Ct));
+        Assert.Equal(before, await File.ReadAllBytesAsync(Files.PathOf(), Ct));
     }
 
     [Fact]
     public async Task FirstUse_TaskStoreFileWhoseTableDoesNotMatch_IsRefusedNamingTheMissingColumns()
     {
-        using (SqliteConnection other = _files.OpenConnection())
+        using (SqliteConnection other = Files.OpenConnection())
         {
             SqliteTestFiles.Execute(other, $"CREATE TABLE tasks (id INTEGER PRIMARY KEY, queue TEXT, body TEXT); PRAGMA user_version = {SqliteTaskStore.SchemaVersion};");
         }
 
-        SqliteTaskStore store = _files.CreateStore(_time);
+        SqliteTaskStore store = Files.CreateStore(Time);
 
-        TaskStoreException error = await Assert.ThrowsAsync<TaskStoreException>(async () => await new TaskStoreHarness(store, _time).EnqueueAsync());
+        TaskStoreException error = await Assert.ThrowsAsync<TaskStoreException>(async () => await new TaskStoreHarness(store, Time).EnqueueAsync());
 
-        Assert.Contains(_files.PathOf(), error.Message, StringComparison.Ordinal);
+        Assert.Contains(Files.PathOf(), error.Message, StringComparison.Ordinal);
         Assert.Contains("does not match", error.Message, StringComparison.Ordinal);
         Assert.Contains("missing columns: state, payload,", error.Message, StringComparison.Ordinal);
-        Assert.Equal(0L, SqliteTestFiles.Scalar(_files.OpenConnection(), "SELECT COUNT(*) FROM tasks;"));
+        Assert.Equal(0L, SqliteTestFiles.Scalar(Files.OpenConnection(), "SELECT COUNT(*) FROM tasks;"));
     }
 }

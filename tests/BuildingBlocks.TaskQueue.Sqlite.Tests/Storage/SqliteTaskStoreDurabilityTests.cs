@@ -5,22 +5,13 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace BuildingBlocks.TaskQueue.Sqlite.Tests.Storage;
 
-public sealed class SqliteTaskStoreDurabilityTests : IAsyncLifetime
+public sealed class SqliteTaskStoreDurabilityTests : SqliteStoreTests
 {
-    private readonly SqliteTestFiles _files = new();
-    private readonly FakeTimeProvider _time = new(TaskStoreHarness.Start);
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public ValueTask DisposeAsync() => _files.DisposeAsync();
-
     [Fact]
     public async Task FirstUse_SetsWalJournalNormalSynchronousAndBusyTimeout()
     {
-        SqliteTaskStore store = _files.CreateStore(_time, busyTimeout: TimeSpan.FromSeconds(7));
-        var s = new TaskStoreHarness(store, _time);
+        SqliteTaskStore store = Files.CreateStore(Time, busyTimeout: TimeSpan.FromSeconds(7));
+        var s = new TaskStoreHarness(store, Time);
 
         await s.EnqueueAsync();
 
@@ -30,7 +21,7 @@ public sealed class SqliteTaskStoreDurabilityTests : IAsyncLifetime
         Assert.Equal(7_000L, SqliteTestFiles.Scalar(writer, "PRAGMA busy_timeout;"));
 
         // WAL is a property of the file: every other connection, in any process, sees it too.
-        SqliteConnection other = _files.OpenConnection();
+        SqliteConnection other = Files.OpenConnection();
         Assert.Equal("wal", SqliteTestFiles.Scalar(other, "PRAGMA journal_mode;"));
         Assert.Equal((long)SqliteTaskStore.SchemaVersion, SqliteTestFiles.Scalar(other, "PRAGMA user_version;"));
     }
@@ -39,9 +30,9 @@ public sealed class SqliteTaskStoreDurabilityTests : IAsyncLifetime
     public async Task SynchronousFull_IsAppliedToTheWriterConnection()
     {
         await using var store = new SqliteTaskStore(
-            new SqliteTaskStoreOptions { DataSource = _files.PathOf(), Synchronous = SqliteSynchronous.Full }, _time);
+            new SqliteTaskStoreOptions { DataSource = Files.PathOf(), Synchronous = SqliteSynchronous.Full }, Time);
 
-        await new TaskStoreHarness(store, _time).EnqueueAsync();
+        await new TaskStoreHarness(store, Time).EnqueueAsync();
 
         Assert.Equal(2L, SqliteTestFiles.Scalar(Assert.IsType<SqliteConnection>(store.WriterConnection), "PRAGMA synchronous;")); // 2 = FULL
     }
@@ -49,22 +40,22 @@ public sealed class SqliteTaskStoreDurabilityTests : IAsyncLifetime
     [Fact]
     public async Task Constructor_OpensNothing_UntilTheFirstCall()
     {
-        SqliteTaskStore store = _files.CreateStore(_time);
+        SqliteTaskStore store = Files.CreateStore(Time);
 
-        Assert.False(File.Exists(_files.PathOf()));
+        Assert.False(File.Exists(Files.PathOf()));
         Assert.Null(store.WriterConnection);
 
         Assert.Empty(await store.GetStatisticsAsync(Ct));
-        Assert.True(File.Exists(_files.PathOf()));
+        Assert.True(File.Exists(Files.PathOf()));
     }
 
     [Fact]
     public async Task FirstUse_CreatesTheMissingDirectoryOfTheFile()
     {
-        string path = Path.Combine(_files.PathOf("nested"), "deeper", "tasks.db");
-        await using var store = new SqliteTaskStore(new SqliteTaskStoreOptions { DataSource = path }, _time);
+        string path = Path.Combine(Files.PathOf("nested"), "deeper", "tasks.db");
+        await using var store = new SqliteTaskStore(new SqliteTaskStoreOptions { DataSource = path }, Time);
 
-        long id = await new TaskStoreHarness(store, _time).EnqueueAsync();
+        long id = await new TaskStoreHarness(store, Time).EnqueueAsync();
 
         Assert.True(File.Exists(path));
         Assert.Equal(path, store.DatabasePath);
@@ -76,9 +67,9 @@ public sealed class SqliteTaskStoreDurabilityTests : IAsyncLifetime
     {
         var before = new List<TaskSnapshot>();
         long[] ids;
-        await using (SqliteTaskStore first = _files.CreateStore(_time))
+        await using (SqliteTaskStore first = Files.CreateStore(Time))
         {
-            var s = new TaskStoreHarness(first, _time);
+            var s = new TaskStoreHarness(first, Time);
             ids =
             [
                 await s.EnqueueAsync(payload: [1], priority: 5, uniqueKey: "completed"),
@@ -98,8 +89,8 @@ public sealed class SqliteTaskStoreDurabilityTests : IAsyncLifetime
             }
         }
 
-        await using SqliteTaskStore reopened = _files.CreateStore(_time);
-        var r = new TaskStoreHarness(reopened, _time);
+        await using SqliteTaskStore reopened = Files.CreateStore(Time);
+        var r = new TaskStoreHarness(reopened, Time);
 
         for (int i = 0; i < ids.Length; i++)
         {
@@ -115,9 +106,9 @@ public sealed class SqliteTaskStoreDurabilityTests : IAsyncLifetime
     public async Task Ids_AreNeverReused_WhenTheNewestTaskWasPrunedBeforeARestart()
     {
         long newest;
-        await using (SqliteTaskStore first = _files.CreateStore(_time))
+        await using (SqliteTaskStore first = Files.CreateStore(Time))
         {
-            var s = new TaskStoreHarness(first, _time);
+            var s = new TaskStoreHarness(first, Time);
             LeasedTask task = await s.EnqueueAndClaimAsync();
             newest = task.Id;
             Assert.True(await first.CompleteAsync(task.Id, task.LeaseToken, Ct));
@@ -126,40 +117,40 @@ public sealed class SqliteTaskStoreDurabilityTests : IAsyncLifetime
             Assert.Empty(await s.ListAsync());
         }
 
-        await using SqliteTaskStore reopened = _files.CreateStore(_time);
+        await using SqliteTaskStore reopened = Files.CreateStore(Time);
 
-        Assert.True(await new TaskStoreHarness(reopened, _time).EnqueueAsync() > newest);
+        Assert.True(await new TaskStoreHarness(reopened, Time).EnqueueAsync() > newest);
     }
 
     [Fact]
     public async Task Reopening_ATaskStoreWithADroppedIndex_RecreatesTheIndex_AndKeepsTheTasks()
     {
         long id;
-        await using (SqliteTaskStore first = _files.CreateStore(_time))
+        await using (SqliteTaskStore first = Files.CreateStore(Time))
         {
-            id = await new TaskStoreHarness(first, _time).EnqueueAsync();
+            id = await new TaskStoreHarness(first, Time).EnqueueAsync();
         }
 
-        using (SqliteConnection other = _files.OpenConnection())
+        using (SqliteConnection other = Files.OpenConnection())
         {
             SqliteTestFiles.Execute(other, "DROP INDEX ix_tasks_claim;");
         }
 
-        await using SqliteTaskStore reopened = _files.CreateStore(_time);
-        LeasedTask claimed = await new TaskStoreHarness(reopened, _time).ClaimOneAsync();
+        await using SqliteTaskStore reopened = Files.CreateStore(Time);
+        LeasedTask claimed = await new TaskStoreHarness(reopened, Time).ClaimOneAsync();
 
         Assert.Equal(id, claimed.Id);
-        SqliteConnection check = _files.OpenConnection();
+        SqliteConnection check = Files.OpenConnection();
         Assert.Equal(1L, SqliteTestFiles.Scalar(check, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_tasks_claim';"));
     }
 
     [Fact]
     public async Task Reads_DoNotWaitForAnotherConnectionsWriteTransaction_AndSeeOnlyCommittedData()
     {
-        SqliteTaskStore store = _files.CreateStore(_time, busyTimeout: TimeSpan.FromMilliseconds(200));
-        var s = new TaskStoreHarness(store, _time);
+        SqliteTaskStore store = Files.CreateStore(Time, busyTimeout: TimeSpan.FromMilliseconds(200));
+        var s = new TaskStoreHarness(store, Time);
         long id = await s.EnqueueAsync(priority: 1);
-        SqliteConnection writer = _files.OpenConnection();
+        SqliteConnection writer = Files.OpenConnection();
         SqliteTestFiles.Execute(writer, "BEGIN IMMEDIATE; UPDATE tasks SET priority = 99 WHERE id = " + id + ";");
 
         // Each read would fail after the 200 ms busy timeout if it queued behind the writer.
@@ -174,8 +165,8 @@ public sealed class SqliteTaskStoreDurabilityTests : IAsyncLifetime
     [Fact]
     public async Task Dispose_ThenAnyCall_ThrowsObjectDisposedException()
     {
-        SqliteTaskStore store = _files.CreateStore(_time);
-        var s = new TaskStoreHarness(store, _time);
+        SqliteTaskStore store = Files.CreateStore(Time);
+        var s = new TaskStoreHarness(store, Time);
         await s.EnqueueAsync();
 
         await store.DisposeAsync();

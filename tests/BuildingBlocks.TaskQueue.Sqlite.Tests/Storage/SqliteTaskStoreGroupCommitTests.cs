@@ -9,25 +9,16 @@ namespace BuildingBlocks.TaskQueue.Sqlite.Tests.Storage;
 /// Writes that queue up behind a busy file are committed together (group commit): each one still succeeds or fails on
 /// its own, and only what succeeded is stored.
 /// </summary>
-public sealed class SqliteTaskStoreGroupCommitTests : IAsyncLifetime
+public sealed class SqliteTaskStoreGroupCommitTests : SqliteStoreTests
 {
-    private readonly SqliteTestFiles _files = new();
-    private readonly FakeTimeProvider _time = new(TaskStoreHarness.Start);
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public ValueTask DisposeAsync() => _files.DisposeAsync();
-
     [Fact]
     public async Task WritesQueuedBehindALockedFile_OneOfThemFailing_TheOthersAreCommittedAndTheFailedOneChangesNothing()
     {
-        SqliteTaskStore store = _files.CreateStore(_time);
-        var s = new TaskStoreHarness(store, _time);
+        SqliteTaskStore store = Files.CreateStore(Time);
+        var s = new TaskStoreHarness(store, Time);
         long[] healthy = [.. await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => s.EnqueueAsync()))];
         long damaged = await s.EnqueueAsync();
-        SqliteConnection other = _files.OpenConnection();
+        SqliteConnection other = Files.OpenConnection();
         SqliteTestFiles.Execute(other, $"UPDATE tasks SET state = -1 WHERE id = {damaged};");
 
         // Another connection holds the write lock, so the store's writes pile up and commit in a group once it lets go.
@@ -57,11 +48,11 @@ public sealed class SqliteTaskStoreGroupCommitTests : IAsyncLifetime
     [Fact]
     public async Task AWriteCanceledWhileQueuedBehindALockedFile_IsNotApplied_AndTheOthersAre()
     {
-        SqliteTaskStore store = _files.CreateStore(_time);
-        var s = new TaskStoreHarness(store, _time);
+        SqliteTaskStore store = Files.CreateStore(Time);
+        var s = new TaskStoreHarness(store, Time);
         long first = await s.EnqueueAsync();
         long second = await s.EnqueueAsync();
-        SqliteConnection other = _files.OpenConnection();
+        SqliteConnection other = Files.OpenConnection();
 
         SqliteTestFiles.Execute(other, "BEGIN IMMEDIATE;");
         // SQLite's busy handler blocks the thread of the write that waits for the file, so the leader gets its own; it

@@ -11,24 +11,15 @@ namespace BuildingBlocks.TaskQueue.Sqlite.Tests.Storage;
 /// for another process: each has its own SQLite connection, and SQLite's file locks apply between them exactly as they
 /// do between processes.
 /// </summary>
-public sealed class SqliteTaskStoreLockingTests : IAsyncLifetime
+public sealed class SqliteTaskStoreLockingTests : SqliteStoreTests
 {
-    private readonly SqliteTestFiles _files = new();
-    private readonly FakeTimeProvider _time = new(TaskStoreHarness.Start);
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
-
-    public ValueTask DisposeAsync() => _files.DisposeAsync();
-
     [Fact]
     public async Task Enqueue_WhenAnotherConnectionHoldsTheWriteLockBriefly_WaitsAndSucceeds()
     {
-        SqliteTaskStore store = _files.CreateStore(_time);
-        var s = new TaskStoreHarness(store, _time);
+        SqliteTaskStore store = Files.CreateStore(Time);
+        var s = new TaskStoreHarness(store, Time);
         await s.EnqueueAsync();
-        SqliteConnection other = _files.OpenConnection();
+        SqliteConnection other = Files.OpenConnection();
         SqliteTestFiles.Execute(other, "BEGIN IMMEDIATE;");
 
         Task<IReadOnlyList<EnqueueResult>> enqueue = Task.Run(async () => await store.EnqueueAsync([s.Insert(payload: [7])], Ct), Ct);
@@ -44,11 +35,11 @@ public sealed class SqliteTaskStoreLockingTests : IAsyncLifetime
     [Fact]
     public async Task Enqueue_WhenTheWriteLockIsHeldLongerThanBusyTimeout_ThrowsTaskStoreExceptionNamingTheFile_AndTheDataIsIntact()
     {
-        SqliteTaskStore store = _files.CreateStore(_time, busyTimeout: TimeSpan.FromMilliseconds(200));
-        var s = new TaskStoreHarness(store, _time);
+        SqliteTaskStore store = Files.CreateStore(Time, busyTimeout: TimeSpan.FromMilliseconds(200));
+        var s = new TaskStoreHarness(store, Time);
         IReadOnlyList<EnqueueResult> stored = await store.EnqueueAsync([s.Insert(payload: [1]), s.Insert(payload: [2]), s.Insert(payload: [3])], Ct);
         LeasedTask lease = await s.ClaimOneAsync();
-        SqliteConnection other = _files.OpenConnection();
+        SqliteConnection other = Files.OpenConnection();
         SqliteTestFiles.Execute(other, "BEGIN IMMEDIATE;");
 
         TaskStoreException enqueueError = await Assert.ThrowsAsync<TaskStoreException>(async () => await store.EnqueueAsync([s.Insert(payload: [4])], Ct));
@@ -56,7 +47,7 @@ public sealed class SqliteTaskStoreLockingTests : IAsyncLifetime
 
         foreach (TaskStoreException error in new[] { enqueueError, completeError })
         {
-            Assert.Contains(_files.PathOf(), error.Message, StringComparison.Ordinal);
+            Assert.Contains(Files.PathOf(), error.Message, StringComparison.Ordinal);
             Assert.Contains("longer than BusyTimeout (00:00:00.2000000)", error.Message, StringComparison.Ordinal);
             Assert.DoesNotContain("database is locked", error.Message, StringComparison.OrdinalIgnoreCase);
         }
@@ -73,14 +64,14 @@ public sealed class SqliteTaskStoreLockingTests : IAsyncLifetime
     public async Task FirstUse_WhenAnotherProcessLocksTheFileExclusivelyLongerThanBusyTimeout_ThrowsTaskStoreException_ThenWorksOnceReleased()
     {
         // Another program holds an exclusive lock on a new file (rollback-journal mode): nobody may even read it.
-        SqliteConnection other = _files.OpenConnection();
+        SqliteConnection other = Files.OpenConnection();
         SqliteTestFiles.Execute(other, "BEGIN EXCLUSIVE;");
-        SqliteTaskStore store = _files.CreateStore(_time, busyTimeout: TimeSpan.FromMilliseconds(200));
-        var s = new TaskStoreHarness(store, _time);
+        SqliteTaskStore store = Files.CreateStore(Time, busyTimeout: TimeSpan.FromMilliseconds(200));
+        var s = new TaskStoreHarness(store, Time);
 
         TaskStoreException error = await Assert.ThrowsAsync<TaskStoreException>(async () => await store.EnqueueAsync([s.Insert()], Ct));
 
-        Assert.Contains(_files.PathOf(), error.Message, StringComparison.Ordinal);
+        Assert.Contains(Files.PathOf(), error.Message, StringComparison.Ordinal);
         Assert.Contains("BusyTimeout", error.Message, StringComparison.Ordinal);
         SqliteTestFiles.Execute(other, "ROLLBACK;");
         long id = await s.EnqueueAsync();
@@ -91,9 +82,9 @@ public sealed class SqliteTaskStoreLockingTests : IAsyncLifetime
     public async Task TwoStoresOnOneFile_ClaimConcurrently_NeverClaimTheSameTaskTwice_AndNeverReportLocked()
     {
         const int taskCount = 2_000;
-        SqliteTaskStore storeA = _files.CreateStore(_time);
-        SqliteTaskStore storeB = _files.CreateStore(_time);
-        var a = new TaskStoreHarness(storeA, _time);
+        SqliteTaskStore storeA = Files.CreateStore(Time);
+        SqliteTaskStore storeB = Files.CreateStore(Time);
+        var a = new TaskStoreHarness(storeA, Time);
         IReadOnlyList<EnqueueResult> enqueued = await storeA.EnqueueAsync([.. Enumerable.Range(0, taskCount).Select(i => a.Insert(priority: i % 5))], Ct);
         var claims = new ConcurrentBag<LeasedTask>();
 
@@ -136,9 +127,9 @@ public sealed class SqliteTaskStoreLockingTests : IAsyncLifetime
         // Each enqueue reads the key, then inserts: both must happen under one write lock, or the other store's commit in
         // between makes the insert fail (SQLITE_BUSY_SNAPSHOT) or duplicate the key.
         const int keyCount = 300;
-        SqliteTaskStore storeA = _files.CreateStore(_time);
-        SqliteTaskStore storeB = _files.CreateStore(_time);
-        var a = new TaskStoreHarness(storeA, _time);
+        SqliteTaskStore storeA = Files.CreateStore(Time);
+        SqliteTaskStore storeB = Files.CreateStore(Time);
+        var a = new TaskStoreHarness(storeA, Time);
 
         async Task<EnqueueResult[]> EnqueueEachKeyAsync(SqliteTaskStore store)
         {
