@@ -68,7 +68,7 @@ internal static class SqliteSchema
     /// </summary>
     public static async ValueTask InitializeAsync(SqliteConnection connection, string path, TimeSpan busyTimeout, CancellationToken cancellationToken)
     {
-        Inspection inspection = Inspect(connection, path);
+        Inspection inspection = InspectSnapshot(connection, path);
 
         // Persistent: every later connection, in any process, opens the file in WAL mode.
         _ = Scalar(connection, "PRAGMA journal_mode = WAL;");
@@ -100,6 +100,23 @@ internal static class SqliteSchema
         {
             SqliteTransactions.RollbackQuietly(connection);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads the version and the object list in one read transaction: read separately, a store creating the schema in
+    /// another connection could commit in between, and "version 0 with tables" would refuse a valid file.
+    /// </summary>
+    private static Inspection InspectSnapshot(SqliteConnection connection, string path)
+    {
+        SqliteTransactions.BeginRead(connection);
+        try
+        {
+            return Inspect(connection, path);
+        }
+        finally
+        {
+            SqliteTransactions.RollbackQuietly(connection);
         }
     }
 

@@ -149,4 +149,25 @@ public sealed class SqliteTaskStoreLockingTests : SqliteStoreTests
         Assert.Equal(keyCount, results.SelectMany(r => r).Count(r => r.Created));
         Assert.Equal(keyCount, (await a.ListAsync()).Count);
     }
+
+    [Fact]
+    public async Task ManyStoresOpenOneNewFileAtOnce_EveryOneAcceptsTheSchemaTheFirstCreated()
+    {
+        // A store that read the version before another store's schema commit and the table list after it saw "version 0
+        // with tables" and refused a valid file. Many rounds of four stores racing on a fresh file make that window likely.
+        const int rounds = 25;
+        const int storesPerFile = 4;
+        for (int round = 0; round < rounds; round++)
+        {
+            string name = $"race-{round}.db";
+            SqliteTaskStore[] stores = [.. Enumerable.Range(0, storesPerFile).Select(_ => Files.CreateStore(Time, name))];
+            var first = new TaskStoreHarness(stores[0], Time);
+
+            IReadOnlyList<EnqueueResult>[] results = await Task.WhenAll(stores.Select(store =>
+                Task.Run(async () => await store.EnqueueAsync([first.Insert(uniqueKey: "only-once")], Ct), Ct)));
+
+            Assert.Single(results.SelectMany(r => r).Select(r => r.TaskId).Distinct());
+            Assert.Equal(1, results.SelectMany(r => r).Count(r => r.Created));
+        }
+    }
 }

@@ -149,21 +149,24 @@ public sealed class TaskQueueServiceCollectionExtensionsTests
             },
         };
         ActivitySource.AddActivityListener(listener);
-        await using WorkerHost host = await WorkerHost.StartAsync(s => s.AddTaskQueue(WorkerHost.FastTimings).AddHandler("traced", (_, _) => ValueTask.CompletedTask));
 
-        EnqueueResult result = await host.Queue.EnqueueAsync(new NewTask("traced", Encoding.UTF8.GetBytes("t")));
+        // The listener is process-wide and task ids restart at 1 in every in-memory store, so other tests' spans carry the
+        // same ids: a queue name of its own tells this test's spans apart.
+        string queue = "traced-" + Guid.NewGuid().ToString("N");
+        await using WorkerHost host = await WorkerHost.StartAsync(s => s.AddTaskQueue(WorkerHost.FastTimings).AddHandler(queue, (_, _) => ValueTask.CompletedTask));
+
+        EnqueueResult result = await host.Queue.EnqueueAsync(new NewTask(queue, Encoding.UTF8.GetBytes("t")));
         await WorkerHost.EventuallyAsync(() =>
         {
             lock (stopped)
             {
-                return Task.FromResult(stopped.Any(a => a.OperationName == TaskQueueDiagnostics.RunActivity && (long?)a.GetTagItem(TaskQueueDiagnostics.TaskIdTag) == result.TaskId));
+                return Task.FromResult(stopped.Any(a => IsRunOf(a, queue, result.TaskId)));
             }
         }, "the run span stops");
 
         lock (stopped)
         {
-            // The listener is process-wide: other tests' spans are in the list too, so match by task id and parent.
-            Activity run = Assert.Single(stopped, a => a.OperationName == TaskQueueDiagnostics.RunActivity && (long?)a.GetTagItem(TaskQueueDiagnostics.TaskIdTag) == result.TaskId);
+            Activity run = Assert.Single(stopped, a => IsRunOf(a, queue, result.TaskId));
             Activity enqueue = Assert.Single(stopped, a => a.OperationName == TaskQueueDiagnostics.EnqueueActivity && a.SpanId == run.ParentSpanId);
             Assert.Equal(enqueue.TraceId, run.TraceId);
             Assert.Equal(enqueue.SpanId, run.ParentSpanId);
@@ -171,4 +174,9 @@ public sealed class TaskQueueServiceCollectionExtensionsTests
             Assert.Equal("completed", run.GetTagItem(TaskQueueDiagnostics.OutcomeTag));
         }
     }
+
+    private static bool IsRunOf(Activity activity, string queue, long taskId) =>
+        activity.OperationName == TaskQueueDiagnostics.RunActivity &&
+        (string?)activity.GetTagItem(TaskQueueDiagnostics.QueueTag) == queue &&
+        (long?)activity.GetTagItem(TaskQueueDiagnostics.TaskIdTag) == taskId;
 }
