@@ -1,0 +1,32 @@
+namespace BuildingBlocks.Caching;
+
+/// <summary>
+/// One invalidation on the backplane: cache <paramref name="CacheName"/> must drop <paramref name="Key"/> (the key
+/// serialized as JSON) unless it holds a version newer than <paramref name="Version"/>.
+/// </summary>
+/// <param name="SourceNode">The sending node's id; a node ignores its own messages.</param>
+/// <param name="Sequence">Numbers the sender's messages 1, 2, 3, …; a receiver that sees a gap revalidates.</param>
+/// <param name="CacheName">The cache the key belongs to.</param>
+/// <param name="Key">The key as UTF-8 JSON; empty for <see cref="BackplaneMessageKind.Clear"/>.</param>
+/// <param name="Version">The version of the write that caused the invalidation.</param>
+/// <param name="Kind">What to do.</param>
+public sealed record BackplaneMessage(
+    Guid SourceNode,
+    long Sequence,
+    string CacheName,
+    ReadOnlyMemory<byte> Key,
+    long Version,
+    BackplaneMessageKind Kind);
+
+/// <summary>What a <see cref="BackplaneMessage"/> asks of the receiving nodes.</summary>
+public enum BackplaneMessageKind
+{
+    /// <summary>Drop the key from L1.</summary>
+    Invalidate = 0,
+
+    /// <summary>Drop every entry of the cache from L1.</summary>
+    Clear = 1,
+
+    /// <summary>No cache change: keeps sequence numbers flowing so that gaps are noticed soon.</summary>
+    Heartbeat = 2,
+}
