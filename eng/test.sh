@@ -32,8 +32,12 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
-# Servers the test fixtures start on loopback (PostgreSQL and Redis arrive with their packages).
-# Each later package adds its line here, for example:  require redis-server redis-server
+# Servers the test fixtures start on loopback (tests/BuildingBlocks.Testing). A missing server is a test failure that
+# names the install command, so install what is missing here.
+
+# Redis (Debian 12: version 7.0), on PATH as /usr/bin/redis-server; tests/BuildingBlocks.Testing/Redis/RedisServer.cs
+# also looks in /usr/bin, /usr/local/bin and /usr/sbin.
+require redis-server redis-server
 
 # PostgreSQL (Debian 12: version 15). Debian keeps initdb and pg_ctl off PATH, in /usr/lib/postgresql/<major>/bin,
 # which is where tests/BuildingBlocks.Testing/PostgreSql/PostgreSqlServer.cs looks after PATH.
