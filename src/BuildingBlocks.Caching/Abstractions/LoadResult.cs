@@ -1,7 +1,10 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace BuildingBlocks.Caching;
 
 /// <summary>What a backing store returned for one key: a value, or the fact that it has none.</summary>
 /// <typeparam name="TValue">The cached type.</typeparam>
+[SuppressMessage("Design", "CA1000:Do not declare static members on generic types", Justification = "Found/NotFound read like Nullable<T> and Optional<T>; a store writes LoadResult<Product>.NotFound.")]
 public readonly struct LoadResult<TValue>
 {
     private LoadResult(TValue value)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using BuildingBlocks.Caching;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -25,4 +26,10 @@ public interface ICacheBuilder<TKey, TValue>
 
     /// <summary>The shared builder, to add more caches.</summary>
     ICachingBuilder Caching { get; }
+
+    /// <summary>Uses <typeparamref name="TStore"/> (a singleton unless already registered) as the cache's backing store.</summary>
+    /// <typeparam name="TStore">The store type.</typeparam>
+    /// <returns>This builder.</returns>
+    ICacheBuilder<TKey, TValue> WithBackingStore<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TStore>()
+        where TStore : class, IBackingStore<TKey, TValue>;
 }

@@ -24,7 +24,7 @@ public sealed class CacheOptions<TKey, TValue>
     public Func<TKey, TValue, WriteStrategy>? StrategyPolicy { get; set; }
 
     /// <summary>The write-back flusher's options (used by write-back and hybrid caches).</summary>
-    public WriteBackOptions WriteBack { get; } = new();
+    public WriteBackOptions WriteBackOptions { get; } = new();
 
     /// <summary>The most entries L1 holds. Default 10,000.</summary>
     public int L1Capacity { get; set; } = 10_000;
@@ -104,7 +104,7 @@ public sealed class CacheOptions<TKey, TValue>
     {
         Strategy = WriteStrategy.WriteBack;
         StrategyPolicy = null;
-        configure?.Invoke(WriteBack);
+        configure?.Invoke(WriteBackOptions);
         return this;
     }
 
@@ -120,7 +120,7 @@ public sealed class CacheOptions<TKey, TValue>
         ArgumentNullException.ThrowIfNull(policy);
         Strategy = removeStrategy;
         StrategyPolicy = policy;
-        configure?.Invoke(WriteBack);
+        configure?.Invoke(WriteBackOptions);
         return this;
     }
 }

@@ -89,7 +89,7 @@ public sealed class CacheOptionsValidator<TKey, TValue> : IValidateOptions<Cache
         Positive(o.LoadTimeout, "LoadTimeout");
         Positive(o.StoreWriteTimeout, "StoreWriteTimeout");
 
-        WriteBackOptions w = o.WriteBack;
+        WriteBackOptions w = o.WriteBackOptions;
         Positive(w.FlushInterval, "WriteBack.FlushInterval");
         Positive(w.RetryBaseDelay, "WriteBack.RetryBaseDelay");
         Positive(w.StoreTimeout, "WriteBack.StoreTimeout");

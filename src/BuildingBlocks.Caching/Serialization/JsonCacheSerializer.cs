@@ -15,10 +15,7 @@ public sealed class JsonCacheSerializer<T> : ICacheSerializer<T>
     /// <summary>Creates a serializer over <paramref name="options"/> (web defaults when null).</summary>
     public JsonCacheSerializer(JsonSerializerOptions? options = null)
     {
-        options ??= new JsonSerializerOptions(JsonSerializerDefaults.Web) { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
-        options.TypeInfoResolver ??= new DefaultJsonTypeInfoResolver();
-        options.MakeReadOnly();
-        _typeInfo = (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T));
+        _typeInfo = CachingJson.TypeInfo<T>(CachingJson.ReadOnly(options));
     }
 
     /// <inheritdoc />

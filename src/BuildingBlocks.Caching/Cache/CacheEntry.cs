@@ -1,0 +1,49 @@
+namespace BuildingBlocks.Caching;
+
+/// <summary>One L1 entry: the value, the version of the write or load that produced it, and its expiry.</summary>
+internal sealed class CacheEntry<TValue>
+{
+    private long _idleDeadlineMs;
+    private bool _read;
+
+    public CacheEntry(TValue value, long version, long expiresAtMs, long slidingMs, long nowMs)
+    {
+        Value = value;
+        Version = version;
+        ExpiresAtMs = expiresAtMs;
+        SlidingMs = slidingMs;
+        _idleDeadlineMs = slidingMs == 0 ? long.MaxValue : nowMs + slidingMs;
+    }
+
+    public TValue Value { get; }
+
+    public long Version { get; }
+
+    public long ExpiresAtMs { get; }
+
+    public long SlidingMs { get; }
+
+    /// <summary>True once the entry was read after it was cached; an eviction before that is thrashing.</summary>
+    public bool WasRead => Volatile.Read(ref _read);
+
+    /// <summary>Checks expiry and records the read (sliding window, reuse flag). The hit path: no allocation.</summary>
+    public bool TryRead(long nowMs)
+    {
+        if (nowMs >= ExpiresAtMs || nowMs >= Volatile.Read(ref _idleDeadlineMs))
+        {
+            return false;
+        }
+
+        if (!_read)
+        {
+            Volatile.Write(ref _read, true);
+        }
+
+        if (SlidingMs != 0)
+        {
+            Volatile.Write(ref _idleDeadlineMs, nowMs + SlidingMs);
+        }
+
+        return true;
+    }
+}
