@@ -44,6 +44,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
     private readonly Guid _nodeId = Guid.NewGuid();
     private readonly ConcurrentDictionary<Guid, long> _lastSequenceBySource = new();
     private readonly CancellationTokenSource _disposing = new();
+    private readonly Lock _publishGate = new();
     private readonly long _expirationMs;
     private readonly long _jitterMs;
     private readonly long _slidingMs;
@@ -909,10 +910,9 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         }
 
         byte[] keyBytes = key is null ? [] : SerializeKey(key);
-        var message = new BackplaneMessage(_nodeId, Interlocked.Increment(ref _sequence), Name, keyBytes, version, kind);
         try
         {
-            await _backplane.PublishAsync(message, cancellationToken).AsTask()
+            await SendInOrder(kind, keyBytes, version, cancellationToken).AsTask()
                 .WaitAsync(_options.DistributedTimeout, _clock.Time, cancellationToken).ConfigureAwait(false);
             if (kind == BackplaneMessageKind.Invalidate)
             {
@@ -948,10 +948,9 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
                 while (!_disposing.IsCancellationRequested)
                 {
                     await Task.Delay(delay, _clock.Time, _disposing.Token).ConfigureAwait(false);
-                    var heartbeat = new BackplaneMessage(_nodeId, Interlocked.Increment(ref _sequence), Name, ReadOnlyMemory<byte>.Empty, _clock.NextVersion(), BackplaneMessageKind.Heartbeat);
                     try
                     {
-                        await _backplane!.PublishAsync(heartbeat, _disposing.Token).AsTask()
+                        await SendInOrder(BackplaneMessageKind.Heartbeat, ReadOnlyMemory<byte>.Empty, _clock.NextVersion(), _disposing.Token).AsTask()
                             .WaitAsync(_options.DistributedTimeout, _clock.Time, _disposing.Token).ConfigureAwait(false);
                         return;
                     }
@@ -974,6 +973,26 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         });
     }
 
+    /// <summary>
+    /// Numbers the message and hands it to the backplane under one lock, so messages leave in sequence order (receivers
+    /// read a gap as lost messages). Only the hand-over is inside the lock, not the wait for the send.
+    /// </summary>
+    private ValueTask SendInOrder(BackplaneMessageKind kind, ReadOnlyMemory<byte> key, long version, CancellationToken cancellationToken)
+    {
+        lock (_publishGate)
+        {
+            var message = new BackplaneMessage(_nodeId, ++_sequence, Name, key, version, kind);
+            try
+            {
+                return _backplane!.PublishAsync(message, cancellationToken);
+            }
+            catch (Exception exception)
+            {
+                return ValueTask.FromException(exception);
+            }
+        }
+    }
+
     private void OnBackplaneMessage(BackplaneMessage message)
     {
         if (message.SourceNode == _nodeId || !string.Equals(message.CacheName, Name, StringComparison.Ordinal))
@@ -982,8 +1001,8 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         }
 
         long previous = _lastSequenceBySource.GetValueOrDefault(message.SourceNode, -1);
-        _lastSequenceBySource[message.SourceNode] = message.Sequence;
-        if (previous >= 0 && message.Sequence != previous + 1)
+        _lastSequenceBySource[message.SourceNode] = Math.Max(previous, message.Sequence);
+        if (previous >= 0 && message.Sequence > previous + 1)
         {
             Revalidate($"node {message.SourceNode} sent message {message.Sequence} after {previous}");
         }

@@ -104,6 +104,11 @@ internal sealed class WriteBackBuffer<TKey, TValue> : IAsyncDisposable
     /// </summary>
     public ValueTask ReserveAsync(TKey key, CancellationToken cancellationToken)
     {
+        if (_stopping.IsCancellationRequested)
+        {
+            throw new InvalidOperationException($"Cache '{_cacheName}' is stopped: its write-back flusher no longer runs, so a write-back write would never reach the store.");
+        }
+
         if (Volatile.Read(ref _count) < _options.BufferCapacity || _pending.ContainsKey(key))
         {
             return ValueTask.CompletedTask;
@@ -164,6 +169,11 @@ internal sealed class WriteBackBuffer<TKey, TValue> : IAsyncDisposable
         if (snapshot.Length == 0)
         {
             return;
+        }
+
+        if (_stopping.IsCancellationRequested)
+        {
+            throw new InvalidOperationException($"Cache '{_cacheName}' is stopped with {snapshot.Length} write-back writes not in the store; they cannot be flushed any more.");
         }
 
         Interlocked.Increment(ref _forceRequests);
