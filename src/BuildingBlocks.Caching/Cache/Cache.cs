@@ -45,6 +45,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
     private readonly ConcurrentDictionary<Guid, long> _lastSequenceBySource = new();
     private readonly CancellationTokenSource _disposing = new();
     private readonly Lock _publishGate = new();
+    private readonly bool _coarseClock;
     private readonly long _expirationMs;
     private readonly long _jitterMs;
     private readonly long _slidingMs;
@@ -89,6 +90,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         _store = store;
         Name = _options.Name ?? typeof(TValue).Name;
         _clock = new CacheClock(timeProvider ?? TimeProvider.System);
+        _coarseClock = _clock.IsCoarse;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("BuildingBlocks.Caching.Cache");
         _comparer = _options.KeyComparer ?? EqualityComparer<TKey>.Default;
         _loads = new ConcurrentDictionary<TKey, LoadOperation<TValue>>(_comparer);
@@ -240,16 +242,25 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
     /// <inheritdoc />
     public ValueTask<TValue?> GetOrLoadAsync(TKey key, CancellationToken cancellationToken = default)
     {
-        ThrowIfNullKey(key);
-        CacheEntry<TValue>? entry;
-        bool found = _lfu is not null ? _lfu.TryGet(key, out entry) : _lru!.TryGet(key, out entry);
-        if (found && entry!.TryRead(_clock.NowMs))
+        // The hit path: one L1 lookup, one clock read, no allocation.
+        if (key is null)
         {
-            _telemetry.L1Hit();
-            return new ValueTask<TValue?>(entry.Value);
+            ThrowNullKey();
         }
 
-        return GetOrLoadSlowAsync(key, found ? entry : null, cancellationToken);
+        CacheEntry<TValue>? entry;
+        if (_lfu is not null ? _lfu.TryGet(key, out entry) : _lru!.TryGet(key, out entry))
+        {
+            if (entry!.TryRead(_coarseClock ? CacheClock.CoarseNowMs : _clock.NowMs))
+            {
+                _telemetry.L1Hit();
+                return new ValueTask<TValue?>(entry.Value);
+            }
+
+            return GetOrLoadSlowAsync(key, entry, cancellationToken);
+        }
+
+        return GetOrLoadSlowAsync(key, null, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -427,9 +438,12 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
     {
         if (key is null)
         {
-            throw new ArgumentNullException(nameof(key), "Cache keys cannot be null.");
+            ThrowNullKey();
         }
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowNullKey() => throw new ArgumentNullException("key", "Cache keys cannot be null.");
 
     private bool TryReadL1(TKey key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CacheEntry<TValue>? entry)
     {

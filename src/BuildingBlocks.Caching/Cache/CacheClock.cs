@@ -30,6 +30,11 @@ internal sealed class CacheClock
 
     public TimeProvider Time => _time;
 
+    /// <summary>True when <see cref="NowMs"/> is the timer-refreshed value: callers on hot paths read <see cref="CoarseNowMs"/> directly.</summary>
+    public bool IsCoarse => _coarse;
+
+    public static long CoarseNowMs => Volatile.Read(ref s_coarseNow);
+
     /// <summary>Milliseconds on a monotonic scale (only differences mean anything).</summary>
     public long NowMs => _coarse ? Volatile.Read(ref s_coarseNow) : (long)_time.GetElapsedTime(_origin).TotalMilliseconds;
 

@@ -3,7 +3,8 @@ namespace BuildingBlocks.Caching;
 /// <summary>One L1 entry: the value, the version of the write or load that produced it, and its expiry.</summary>
 internal sealed class CacheEntry<TValue>
 {
-    private long _idleDeadlineMs;
+    // min(absolute expiry, idle deadline): one comparison on the hit path.
+    private long _deadlineMs;
     private bool _read;
 
     public CacheEntry(TValue value, long version, long expiresAtMs, long slidingMs, long nowMs)
@@ -12,7 +13,7 @@ internal sealed class CacheEntry<TValue>
         Version = version;
         ExpiresAtMs = expiresAtMs;
         SlidingMs = slidingMs;
-        _idleDeadlineMs = slidingMs == 0 ? long.MaxValue : nowMs + slidingMs;
+        _deadlineMs = slidingMs == 0 ? expiresAtMs : Math.Min(expiresAtMs, nowMs + slidingMs);
     }
 
     public TValue Value { get; }
@@ -29,7 +30,7 @@ internal sealed class CacheEntry<TValue>
     /// <summary>Checks expiry and records the read (sliding window, reuse flag). The hit path: no allocation.</summary>
     public bool TryRead(long nowMs)
     {
-        if (nowMs >= ExpiresAtMs || nowMs >= Volatile.Read(ref _idleDeadlineMs))
+        if (nowMs >= Volatile.Read(ref _deadlineMs))
         {
             return false;
         }
@@ -41,7 +42,7 @@ internal sealed class CacheEntry<TValue>
 
         if (SlidingMs != 0)
         {
-            Volatile.Write(ref _idleDeadlineMs, nowMs + SlidingMs);
+            Volatile.Write(ref _deadlineMs, Math.Min(ExpiresAtMs, nowMs + SlidingMs));
         }
 
         return true;
