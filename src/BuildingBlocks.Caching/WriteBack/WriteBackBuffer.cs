@@ -152,7 +152,8 @@ internal sealed class WriteBackBuffer<TKey, TValue> : IAsyncDisposable
                 int count = Interlocked.Increment(ref _count);
                 _queue.Enqueue(key);
                 EnsureStarted();
-                if (count >= _options.BufferCapacity / 2)
+                // The first key wakes a flusher that sleeps with nothing to do; a half-full buffer makes it flush early.
+                if (count == 1 || count >= _options.BufferCapacity / 2)
                 {
                     Signal();
                 }
@@ -365,13 +366,11 @@ internal sealed class WriteBackBuffer<TKey, TValue> : IAsyncDisposable
                 continue;
             }
 
-            try
-            {
-                await Task.WhenAny(Volatile.Read(ref _wake).Task, Task.Delay(delay, _clock.Time, _stopping.Token)).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
+            // The delay gets its own token, canceled after every wait, so idle rounds leave no timers behind.
+            using var delayCanceled = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            Task delayed = Task.Delay(delay, _clock.Time, delayCanceled.Token);
+            await Task.WhenAny(Volatile.Read(ref _wake).Task, delayed).ConfigureAwait(false);
+            await delayCanceled.CancelAsync().ConfigureAwait(false);
         }
     }
 
