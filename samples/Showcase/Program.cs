@@ -5,6 +5,7 @@ IShowcaseSection[] sections =
 [
     new ConsistentHashingSection(),
     new TaskQueueSection(),
+    new CachingSection(),
 ];
 
 using var cancellation = new CancellationTokenSource();
