@@ -60,4 +60,20 @@ public static class TestCaches
             await Task.WhenAny(task, Task.Delay(10, CancellationToken.None));
         }
     }
+
+    /// <summary>Advances the fake clock by <paramref name="step"/> until <paramref name="condition"/> holds (bounded).</summary>
+    public static async Task AdvanceUntilAsync(FakeTimeProvider time, Func<bool> condition, TimeSpan step, string what)
+    {
+        using var limit = new CancellationTokenSource(Eventually.Limit);
+        while (!condition())
+        {
+            if (limit.IsCancellationRequested)
+            {
+                Assert.Fail($"Timed out after {Eventually.Limit.TotalSeconds} s waiting until {what}.");
+            }
+
+            time.Advance(step);
+            await Task.Delay(10, CancellationToken.None);
+        }
+    }
 }
