@@ -233,13 +233,13 @@ internal sealed class ProductCatalogDemo(CatalogSettings settings)
             ("Reads (GetOrLoadAsync)", N(result.Reads)),
             ("Hit ratio", Invariant($"{result.HitRatio:P1}")),
             ("Store loads (misses read from the table)", N(result.StoreLoads)),
-            ("L1 evictions (of them never read)", Invariant($"{N(result.Evictions)} ({N(result.EvictedBeforeReuse)})")),
+            ("L1 evictions", N(result.Evictions)),
             ("View writes (SetAsync)", Invariant($"{N(result.ViewWrites)}  = table writes under write-through")),
             ("View writes that reached the table", Invariant($"{N(result.ViewRowsSaved)}  in {N(result.ViewSaveCalls)} transactions (write-back)")),
             ("Coalesced writes", N(result.CoalescedWrites)),
             ("Store writes in all (cache statistics)", N(result.StoreWrites)),
             ("Price changes in the table on return", Invariant($"{result.PriceChangesInStoreOnReturn} of {result.PriceChanges.Count}")),
-            ("Mean SetAsync time: view / price change", Invariant($"{recorder.MeanViewMicroseconds:0.0} µs / {recorder.MeanPriceMicroseconds:0} µs")),
+            ("Mean SetAsync time: view / price change", Invariant($"{recorder.MeanViewMicroseconds:0.0} µs / {recorder.MeanPriceMicroseconds / 1000:0.0} ms")),
         };
         int width = table.Max(r => r.Measure.Length);
         output.WriteLine(Invariant($"  {"Measure".PadRight(width)} | Value"));
