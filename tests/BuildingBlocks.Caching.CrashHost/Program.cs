@@ -8,17 +8,18 @@ using Microsoft.Extensions.Logging.Console;
 
 // The child process of the write-back crash tests. A write-back cache "items" (int -> string) over a SQLite table in
 // its own file (SqliteTableStore), started and stopped by a generic host:
-//   run     <store.db> <tag> [--journal <journal.db>] [--flush-ms N] [--keys K] [--seed S] [--max-run-s N]
+//   run     <store.db> <tag> [--journal <journal.db>] [--flush-ms N] [--keys K] [--seed S] [--max-run-s N] [--clock-offset-ms N]
 //   recover <store.db> [--journal <journal.db>] [--flush-ms N]
 // "run" prints READY once the host has started (the journal replayed), then writes one value at a time, for ever:
 // write i sets a random key in 1..K to "<tag>-<i>", printing "BEGIN <key> <value> ." before SetAsync and
 // "ACK <key> <value> ." once it has returned. It is meant to be killed with SIGKILL. "recover" starts the host (the
 // journal is replayed), prints "REPLAYED <pending writes>", stops it (the buffer is flushed) and prints
 // "STOPPED <pending> <flush failures> <dead letters>". The trailing " ." marks a whole line, so a line cut by the kill is
-// never taken for an acknowledgement. Logs go to stderr.
+// never taken for an acknowledgement. --clock-offset-ms shifts the wall clock the cache sees (a machine whose clock is
+// behind another's). Logs go to stderr.
 if (args.Length < 2 || args[0] is not ("run" or "recover"))
 {
-    await Console.Error.WriteLineAsync("usage: run <store.db> <tag> [--journal <path>] [--flush-ms N] [--keys K] [--seed S] [--max-run-s N] | recover <store.db> [--journal <path>] [--flush-ms N]");
+    await Console.Error.WriteLineAsync("usage: run <store.db> <tag> [--journal <path>] [--flush-ms N] [--keys K] [--seed S] [--max-run-s N] [--clock-offset-ms N] | recover <store.db> [--journal <path>] [--flush-ms N]");
     return 2;
 }
 
@@ -43,6 +44,7 @@ int flushMs = 2_000;
 int keys = 200;
 int seed = Environment.TickCount;
 int maxRunSeconds = 120;
+long clockOffsetMs = 0;
 for (int i = first; i + 1 < args.Length; i += 2)
 {
     string value = args[i + 1];
@@ -53,6 +55,7 @@ for (int i = first; i + 1 < args.Length; i += 2)
         case "--keys": keys = int.Parse(value, CultureInfo.InvariantCulture); break;
         case "--seed": seed = int.Parse(value, CultureInfo.InvariantCulture); break;
         case "--max-run-s": maxRunSeconds = int.Parse(value, CultureInfo.InvariantCulture); break;
+        case "--clock-offset-ms": clockOffsetMs = long.Parse(value, CultureInfo.InvariantCulture); break;
         default:
             await Console.Error.WriteLineAsync($"Unknown option '{args[i]}'.");
             return 2;
@@ -68,6 +71,11 @@ builder.Logging.AddSimpleConsole(o =>
 builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 builder.Logging.SetMinimumLevel(LogLevel.Information);
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+
+if (clockOffsetMs != 0)
+{
+    builder.Services.AddSingleton<TimeProvider>(new OffsetTimeProvider(TimeSpan.FromMilliseconds(clockOffsetMs)));
+}
 
 ICachingBuilder caching = builder.Services.AddCacheStrategies();
 if (journalPath is not null)
