@@ -1,14 +1,14 @@
 namespace BuildingBlocks.Caching;
 
 /// <summary>
-/// One invalidation on the backplane: cache <paramref name="CacheName"/> must drop <paramref name="Key"/> (the key
-/// serialized as JSON) unless it holds a version newer than <paramref name="Version"/>.
+/// One invalidation on the backplane: every other node's cache <paramref name="CacheName"/> drops <paramref name="Key"/>
+/// (the key serialized as JSON) from L1 and stops any load of it in flight from caching what it read.
 /// </summary>
 /// <param name="SourceNode">The sending node's id; a node ignores its own messages.</param>
 /// <param name="Sequence">Numbers the sender's messages 1, 2, 3, …; a receiver that sees a gap revalidates.</param>
 /// <param name="CacheName">The cache the key belongs to.</param>
 /// <param name="Key">The key as UTF-8 JSON; empty for <see cref="BackplaneMessageKind.Clear"/>.</param>
-/// <param name="Version">The version of the write that caused the invalidation.</param>
+/// <param name="Version">The version of the write that caused the invalidation (for diagnostics; receivers always drop the key, which is never wrong).</param>
 /// <param name="Kind">What to do.</param>
 public sealed record BackplaneMessage(
     Guid SourceNode,

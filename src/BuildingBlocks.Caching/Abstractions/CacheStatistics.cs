@@ -27,7 +27,10 @@ public sealed record CacheStatistics
     /// <summary>Entries L1 evicted to stay within its capacity.</summary>
     public long Evictions { get; init; }
 
-    /// <summary>Evicted entries that were never read after they were cached: high values mean thrashing.</summary>
+    /// <summary>
+    /// Entries a miss loaded that were evicted before they were read again: the load was wasted, and high values mean
+    /// thrashing (L1 too small for the working set, or a scan flushing it). Entries put in L1 by writes are not counted.
+    /// </summary>
     public long EvictedBeforeReuse { get; init; }
 
     /// <summary>Keys written to the store (save or delete), by any strategy.</summary>

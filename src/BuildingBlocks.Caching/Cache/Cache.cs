@@ -45,6 +45,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
     private readonly ConcurrentDictionary<Guid, long> _lastSequenceBySource = new();
     private readonly CancellationTokenSource _disposing = new();
     private readonly Lock _publishGate = new();
+    private readonly ConcurrentDictionary<TKey, long> _recentL2Populations;
     private readonly bool _coarseClock;
     private readonly long _expirationMs;
     private readonly long _jitterMs;
@@ -94,6 +95,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("BuildingBlocks.Caching.Cache");
         _comparer = _options.KeyComparer ?? EqualityComparer<TKey>.Default;
         _loads = new ConcurrentDictionary<TKey, LoadOperation<TValue>>(_comparer);
+        _recentL2Populations = new ConcurrentDictionary<TKey, long>(_comparer);
         _writeLocks = new KeyLocks<TKey>(_comparer);
         _writeBackLocks = new Lock[64];
         for (int i = 0; i < _writeBackLocks.Length; i++)
@@ -403,6 +405,8 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
     /// <inheritdoc />
     public CacheStatistics GetStatistics()
     {
+        // W-TinyLFU counts hits when it drains its read buffers: drain them so the figures are current.
+        _lfu?.DoMaintenance();
         ICacheMetrics? metrics = _lfu is not null ? _lfu.Metrics.Value : _lru!.Metrics.Value;
         long expired = Interlocked.Read(ref _expiredReads);
         long pendingHits = Interlocked.Read(ref _pendingHits);
@@ -541,6 +545,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
                 result = await LoadFromStoreAsync(key).ConfigureAwait(false);
                 if (result.HasValue && _l2 is not null)
                 {
+                    RememberL2Population(key);
                     await _l2.SetAsync(key, result.Value, version, _disposing.Token).ConfigureAwait(false);
                     if (operation.IsInvalidated)
                     {
@@ -552,7 +557,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
 
             if (result.HasValue && !_writeBack.IsPending(key))
             {
-                operation.TryPublish(static s => s.Cache.SetL1(s.Key, s.Value, s.Version), (Cache: this, Key: key, Value: result.Value, Version: version));
+                operation.TryPublish(static s => s.Cache.SetL1(s.Key, s.Value, s.Version, loaded: true), (Cache: this, Key: key, Value: result.Value, Version: version));
             }
 
             _loads.TryRemove(new KeyValuePair<TKey, LoadOperation<TValue>>(key, operation));
@@ -601,6 +606,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
                 {
                     if (_l2 is not null)
                     {
+                        RememberL2Population(key);
                         await _l2.SetAsync(key, value, version, _disposing.Token).ConfigureAwait(false);
                         if (operation.IsInvalidated)
                         {
@@ -629,7 +635,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         {
             if (result.HasValue && !_writeBack.IsPending(key))
             {
-                operation.TryPublish(static s => s.Cache.SetL1(s.Key, s.Value, s.Version), (Cache: this, Key: key, Value: result.Value, Version: entryVersion));
+                operation.TryPublish(static s => s.Cache.SetL1(s.Key, s.Value, s.Version, loaded: true), (Cache: this, Key: key, Value: result.Value, Version: entryVersion));
             }
 
             _loads.TryRemove(new KeyValuePair<TKey, LoadOperation<TValue>>(key, operation));
@@ -699,7 +705,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
             return WriteBackSlowAsync(reserved, key, value, isDelete);
         }
 
-        ApplyWriteBack(key, value, isDelete, _clock.NextVersion(), journalKey: null);
+        ApplyWriteBack(key, value, isDelete, version: null, journalKey: null);
         return ValueTask.CompletedTask;
     }
 
@@ -720,12 +726,18 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         ApplyWriteBack(key, value, isDelete, version, journalKey);
     }
 
-    private void ApplyWriteBack(TKey key, TValue value, bool isDelete, long version, byte[]? journalKey)
+    private void ApplyWriteBack(TKey key, TValue value, bool isDelete, long? version, byte[]? journalKey)
     {
         // One lock per key stripe: two writers of one key must leave L1 and the buffer holding the same (newest) write.
+        // Without a journal the version is taken inside it, so the lock order is the version order.
         lock (_writeBackLocks[(int)((uint)_comparer.GetHashCode(key) % (uint)_writeBackLocks.Length)])
         {
-            _writeBack.Accept(key, value, isDelete, version, journalKey);
+            long stamped = version ?? _clock.NextVersion();
+            if (!_writeBack.Accept(key, value, isDelete, stamped, journalKey))
+            {
+                return;
+            }
+
             InvalidateLoads(key);
             if (isDelete)
             {
@@ -733,7 +745,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
             }
             else
             {
-                SetL1(key, value, version);
+                SetL1(key, value, stamped);
             }
         }
     }
@@ -816,11 +828,11 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         await call.AsTask().WaitAsync(_options.StoreWriteTimeout, _clock.Time, _disposing.Token).ConfigureAwait(false);
     }
 
-    private void SetL1(TKey key, TValue value, long version)
+    private void SetL1(TKey key, TValue value, long version, bool loaded = false)
     {
         long now = _clock.NowMs;
         long lifetime = _expirationMs + (_jitterMs > 0 ? Random.Shared.NextInt64(_jitterMs + 1) : 0);
-        var entry = new CacheEntry<TValue>(value, version, now + lifetime, _slidingMs, now);
+        var entry = new CacheEntry<TValue>(value, version, now + lifetime, _slidingMs, now, loaded);
         if (_lfu is not null)
         {
             _lfu.AddOrUpdate(key, entry);
@@ -875,7 +887,8 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
             return;
         }
 
-        bool beforeReuse = removed.Value is { WasRead: false };
+        // A miss that loaded an entry nobody read before it was evicted is wasted work: thrashing.
+        bool beforeReuse = removed.Value is { Loaded: true, WasRead: false };
         Interlocked.Increment(ref _evictions);
         if (beforeReuse)
         {
@@ -1038,6 +1051,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
                 if (key is not null)
                 {
                     InvalidateLocal(key);
+                    RemoveRecentL2Population(key);
                     Interlocked.Increment(ref _invalidationsReceived);
                     _telemetry.InvalidationReceived();
                 }
@@ -1050,6 +1064,44 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
                 break;
             default:
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Remembers that a load of this node put the key in L2. That load may have read the store before another node's
+    /// write and written L2 after it; if that node's invalidation arrives after the load finished, only this record
+    /// tells this node to take the possibly older value out of L2 again.
+    /// </summary>
+    private void RememberL2Population(TKey key)
+    {
+        long now = _clock.NowMs;
+        _recentL2Populations[key] = now;
+        if (_recentL2Populations.Count > 10_000)
+        {
+            long cutoff = now - RecentL2WindowMs;
+            foreach (KeyValuePair<TKey, long> item in _recentL2Populations)
+            {
+                if (item.Value < cutoff)
+                {
+                    _recentL2Populations.TryRemove(item);
+                }
+            }
+        }
+    }
+
+    private long RecentL2WindowMs => Math.Max(5_000, 2 * (long)_options.DistributedTimeout.TotalMilliseconds);
+
+    private void RemoveRecentL2Population(TKey key)
+    {
+        if (_l2 is null || _recentL2Populations.IsEmpty || !_recentL2Populations.TryRemove(key, out long populatedAt))
+        {
+            return;
+        }
+
+        if (_clock.NowMs - populatedAt <= RecentL2WindowMs)
+        {
+            // Failures are handled (and remembered for repair) inside the layer.
+            _ = _l2.RemoveAsync(key, CancellationToken.None).AsTask();
         }
     }
 
@@ -1086,7 +1138,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
 
             lock (_writeBackLocks[(int)((uint)_comparer.GetHashCode(key) % (uint)_writeBackLocks.Length)])
             {
-                _writeBack.Replay(key, value, entry.Value is null, entry.Version, entry.Key);
+                _ = _writeBack.Replay(key, value, entry.Value is null, entry.Version, entry.Key);
                 InvalidateLocal(key);
             }
 

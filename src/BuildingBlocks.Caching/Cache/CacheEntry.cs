@@ -7,8 +7,9 @@ internal sealed class CacheEntry<TValue>
     private long _deadlineMs;
     private bool _read;
 
-    public CacheEntry(TValue value, long version, long expiresAtMs, long slidingMs, long nowMs)
+    public CacheEntry(TValue value, long version, long expiresAtMs, long slidingMs, long nowMs, bool loaded)
     {
+        Loaded = loaded;
         Value = value;
         Version = version;
         ExpiresAtMs = expiresAtMs;
@@ -17,6 +18,9 @@ internal sealed class CacheEntry<TValue>
     }
 
     public TValue Value { get; }
+
+    /// <summary>True when a load (a miss) put the entry in L1, not a write: only those count for evicted-before-reuse.</summary>
+    public bool Loaded { get; }
 
     public long Version { get; }
 

@@ -46,7 +46,7 @@ internal static partial class Log
     public static partial void JournalReplayed(ILogger logger, string cache, int count);
 
     [LoggerMessage(EventId = 3010, EventName = "SerializationFailed", Level = LogLevel.Warning,
-        Message = "Cache '{Cache}': the value of key '{Key}' could not be serialized for L2; it is kept in L1 and the store but not in L2.")]
+        Message = "Cache '{Cache}': key '{Key}' or its value could not be serialized or read back (L2 entries are skipped and kept in L1 and the store; a journal entry that cannot be read stays in the journal and is not replayed).")]
     public static partial void SerializationFailed(ILogger logger, Exception exception, string cache, string key);
 
     [LoggerMessage(EventId = 3011, EventName = "StoreWriteFailed", Level = LogLevel.Warning,

@@ -42,6 +42,7 @@ internal sealed class WriteBackBuffer<TKey, TValue> : IAsyncDisposable
     private long _storeWrites;
     private long _flushFailures;
     private long _oldestRetryQueuedMs = long.MaxValue;
+    private int _storeDownRounds;
 
     public WriteBackBuffer(
         IBackingStore<TKey, TValue> store,
@@ -124,8 +125,11 @@ internal sealed class WriteBackBuffer<TKey, TValue> : IAsyncDisposable
         return WaitForSpaceAsync(key, cancellationToken);
     }
 
-    /// <summary>Adds or coalesces a write. Called after <see cref="ReserveAsync"/> and after journaling.</summary>
-    public void Accept(TKey key, TValue value, bool isDelete, long version, byte[]? journalKey)
+    /// <summary>
+    /// Adds or coalesces a write. Called after <see cref="ReserveAsync"/> and after journaling. Returns false when a
+    /// newer write of the key is already waiting (this one is superseded, and counted as coalesced).
+    /// </summary>
+    public bool Accept(TKey key, TValue value, bool isDelete, long version, byte[]? journalKey)
     {
         while (true)
         {
@@ -133,14 +137,16 @@ internal sealed class WriteBackBuffer<TKey, TValue> : IAsyncDisposable
             {
                 if (existing.Version > version)
                 {
-                    return;
+                    Interlocked.Increment(ref _coalesced);
+                    _telemetry.Coalesced();
+                    return false;
                 }
 
                 if (_pending.TryUpdate(key, existing.Coalesce(value, isDelete, version, journalKey), existing))
                 {
                     Interlocked.Increment(ref _coalesced);
                     _telemetry.Coalesced();
-                    return;
+                    return true;
                 }
 
                 continue;
@@ -158,7 +164,7 @@ internal sealed class WriteBackBuffer<TKey, TValue> : IAsyncDisposable
                     Signal();
                 }
 
-                return;
+                return true;
             }
         }
     }
@@ -200,7 +206,7 @@ internal sealed class WriteBackBuffer<TKey, TValue> : IAsyncDisposable
     }
 
     /// <summary>Puts writes read back from the journal in the buffer (no backpressure, no re-journaling).</summary>
-    public void Replay(TKey key, TValue value, bool isDelete, long version, byte[] journalKey) => Accept(key, value, isDelete, version, journalKey);
+    public bool Replay(TKey key, TValue value, bool isDelete, long version, byte[] journalKey) => Accept(key, value, isDelete, version, journalKey);
 
     public IReadOnlyList<WriteBackDeadLetter<TKey, TValue>> GetDeadLetters() => [.. _deadLetters.Values.OrderBy(d => d.DeadLetteredAt)];
 
@@ -214,7 +220,7 @@ internal sealed class WriteBackBuffer<TKey, TValue> : IAsyncDisposable
                 _deadLetterJournalKeys.TryRemove(item.Key, out byte[]? journalKey);
                 if (!_pending.ContainsKey(item.Key))
                 {
-                    Accept(letter.Key, letter.Value!, letter.IsDelete, _clock.NextVersion(), journalKey);
+                    _ = Accept(letter.Key, letter.Value!, letter.IsDelete, _clock.NextVersion(), journalKey);
                 }
 
                 count++;
@@ -336,14 +342,10 @@ internal sealed class WriteBackBuffer<TKey, TValue> : IAsyncDisposable
 
             List<PendingWrite<TKey, TValue>> batch = CollectBatch(now, force, intervalMs);
             List<PendingWrite<TKey, TValue>> isolated = CollectDueRetries(now);
-            if (batch.Count > 0)
-            {
-                await WriteBatchAsync(batch).ConfigureAwait(false);
-            }
-
+            bool batchSucceeded = batch.Count > 0 && await WriteBatchAsync(batch).ConfigureAwait(false);
             if (isolated.Count > 0)
             {
-                await WriteIsolatedAsync(isolated).ConfigureAwait(false);
+                await WriteIsolatedAsync(isolated, batchSucceeded).ConfigureAwait(false);
             }
 
             UpdateOldestRetry();
@@ -453,12 +455,13 @@ internal sealed class WriteBackBuffer<TKey, TValue> : IAsyncDisposable
         return due;
     }
 
-    private async Task WriteBatchAsync(List<PendingWrite<TKey, TValue>> batch)
+    private async Task<bool> WriteBatchAsync(List<PendingWrite<TKey, TValue>> batch)
     {
         try
         {
             await WriteToStoreAsync(batch).ConfigureAwait(false);
             await FlushedAsync(batch).ConfigureAwait(false);
+            return true;
         }
         catch (Exception exception)
         {
@@ -473,18 +476,28 @@ internal sealed class WriteBackBuffer<TKey, TValue> : IAsyncDisposable
             {
                 Retry(write, counts: false, retryAt, exception);
             }
+
+            return false;
         }
     }
 
-    private async Task WriteIsolatedAsync(List<PendingWrite<TKey, TValue>> writes)
+    /// <summary>
+    /// Writes entries alone. A failure counts as an attempt of the entry only when the store is up: it accepted another
+    /// write in the same round, or it answers a load of the failed key. That tells a rejected entry from a store that
+    /// is down, so an outage spends nobody's attempts (its entries back off together, longer each round, and are
+    /// probed by at most a few writes).
+    /// </summary>
+    private async Task WriteIsolatedAsync(List<PendingWrite<TKey, TValue>> writes, bool batchSucceeded)
     {
+        bool storeAcceptedSomething = batchSucceeded;
         int consecutiveFailures = 0;
+        var failures = new List<(PendingWrite<TKey, TValue> Write, Exception Error)>();
+        var skipped = new List<PendingWrite<TKey, TValue>>();
         foreach (PendingWrite<TKey, TValue> write in writes)
         {
-            if (consecutiveFailures >= StoreDownAfterFailures)
+            if (consecutiveFailures >= StoreDownAfterFailures && !storeAcceptedSomething)
             {
-                // The store looks down, not this entry: wait without spending its attempts.
-                Retry(write, counts: false, _clock.NowMs + Backoff(1), exception: null);
+                skipped.Add(write);
                 continue;
             }
 
@@ -493,22 +506,77 @@ internal sealed class WriteBackBuffer<TKey, TValue> : IAsyncDisposable
                 await WriteToStoreAsync([write]).ConfigureAwait(false);
                 await FlushedAsync([write]).ConfigureAwait(false);
                 consecutiveFailures = 0;
+                storeAcceptedSomething = true;
             }
             catch (Exception exception)
             {
                 consecutiveFailures++;
                 Interlocked.Increment(ref _flushFailures);
                 _telemetry.FlushFailed();
+                failures.Add((write, exception));
+            }
+        }
+
+        if (!storeAcceptedSomething && failures.Count > 0)
+        {
+            // Only failures: either the store is down or these entries are all rejected. A load answers which.
+            storeAcceptedSomething = await StoreAnswersAsync(failures[0].Write.Key).ConfigureAwait(false);
+        }
+
+        if (storeAcceptedSomething)
+        {
+            _storeDownRounds = 0;
+            foreach ((PendingWrite<TKey, TValue> write, Exception error) in failures)
+            {
                 if (write.Attempts + 1 >= _options.MaxAttempts)
                 {
-                    DeadLetter(write, exception);
+                    DeadLetter(write, error);
                 }
                 else
                 {
-                    Log.FlushFailed(_logger, exception, _cacheName, 1);
-                    Retry(write, counts: true, _clock.NowMs + Backoff(write.Attempts + 1), exception);
+                    Log.FlushFailed(_logger, error, _cacheName, 1);
+                    Retry(write, counts: true, _clock.NowMs + Backoff(write.Attempts + 1), error);
                 }
             }
+
+            foreach (PendingWrite<TKey, TValue> write in skipped)
+            {
+                Retry(write, counts: false, _clock.NowMs, exception: null);
+            }
+
+            return;
+        }
+
+        // Nothing was accepted this round: the store looks down. Everyone waits, longer each such round.
+        _storeDownRounds++;
+        long retryAt = _clock.NowMs + Backoff(_storeDownRounds);
+        if (failures.Count > 0)
+        {
+            Log.FlushFailed(_logger, failures[0].Error, _cacheName, failures.Count + skipped.Count);
+        }
+
+        foreach ((PendingWrite<TKey, TValue> write, Exception error) in failures)
+        {
+            Retry(write, counts: false, retryAt, error);
+        }
+
+        foreach (PendingWrite<TKey, TValue> write in skipped)
+        {
+            Retry(write, counts: false, retryAt, exception: null);
+        }
+    }
+
+    private async Task<bool> StoreAnswersAsync(TKey key)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(_options.StoreTimeout, _clock.Time);
+            _ = await _store.LoadAsync(key, timeout.Token).AsTask().WaitAsync(timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception)
+        {
+            return false;
         }
     }
 
@@ -561,7 +629,9 @@ internal sealed class WriteBackBuffer<TKey, TValue> : IAsyncDisposable
             }
             else if (_pending.ContainsKey(write.Key))
             {
-                // Written again while the batch was in flight: the newer value waits its turn.
+                // Written again while the batch was in flight: the newer value waits its turn. Replacing a write that
+                // was already on its way saved no store write, so it is not counted as coalesced.
+                Interlocked.Decrement(ref _coalesced);
                 _queue.Enqueue(write.Key);
             }
         }
