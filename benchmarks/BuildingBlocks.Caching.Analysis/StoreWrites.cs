@@ -26,10 +26,10 @@ internal sealed record StoreWritesResult(string Strategy, string Pace, long Writ
 internal static class StoreWritesAnalysis
 {
     /// <summary>Every write issued as fast as one caller can (awaiting each), on the real clock.</summary>
-    public static async Task<StoreWritesResult> RunUnpacedAsync(int[] keys, WriteStrategy strategy)
+    public static async Task<StoreWritesResult> RunUnpacedAsync(int[] keys, WriteStrategy strategy, int? bufferCapacity = null)
     {
         var store = new CountingStore();
-        var cache = NewCache(store, strategy, timeProvider: null);
+        var cache = NewCache(store, strategy, timeProvider: null, bufferCapacity);
         long started = Stopwatch.GetTimestamp();
         for (int i = 0; i < keys.Length; i++)
         {
@@ -42,7 +42,8 @@ internal static class StoreWritesAnalysis
 
         await cache.FlushAsync();
         TimeSpan elapsed = Stopwatch.GetElapsedTime(started);
-        return await FinishAsync(cache, store, strategy, "unpaced (as fast as one writer can), real clock", keys.Length, elapsed);
+        string pace = "unpaced (as fast as one writer can), real clock" + (bufferCapacity is { } capacity ? $", BufferCapacity {capacity:N0}" : "");
+        return await FinishAsync(cache, store, strategy, pace, keys.Length, elapsed);
     }
 
     /// <summary>
@@ -118,7 +119,7 @@ internal static class StoreWritesAnalysis
         return added;
     }
 
-    private static Cache<int, long> NewCache(CountingStore store, WriteStrategy strategy, TimeProvider? timeProvider)
+    private static Cache<int, long> NewCache(CountingStore store, WriteStrategy strategy, TimeProvider? timeProvider, int? bufferCapacity = null)
     {
         var options = new CacheOptions<int, long>
         {
@@ -126,7 +127,9 @@ internal static class StoreWritesAnalysis
             Expiration = TimeSpan.FromDays(1),
             UseDistributedCache = false,
         };
-        _ = strategy == WriteStrategy.WriteBack ? options.WriteBack() : options.WriteThrough();
+        _ = strategy == WriteStrategy.WriteBack
+            ? options.WriteBack(wb => wb.BufferCapacity = bufferCapacity ?? wb.BufferCapacity)
+            : options.WriteThrough();
         return new Cache<int, long>(store, options, timeProvider: timeProvider);
     }
 
