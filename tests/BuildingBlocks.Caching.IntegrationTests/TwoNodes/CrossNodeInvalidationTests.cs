@@ -38,8 +38,6 @@ public sealed class CrossNodeInvalidationTests(RedisFixture redis) : TwoNodeTest
 
             Assert.True(a.Statistics.InvalidationsSent >= 1, Describe(a, b));
             Assert.True(b.Statistics.InvalidationsReceived >= 1, Describe(a, b));
-            Assert.Equal(0, a.Statistics.DistributedFailures);
-            Assert.Equal(0, b.Statistics.DistributedFailures);
         }
     }
 
@@ -210,7 +208,7 @@ public sealed class CrossNodeInvalidationTests(RedisFixture redis) : TwoNodeTest
                     return true;
                 },
                 TimeSpan.FromSeconds(15),
-                () => $"node B reads {string.Join(", ", Enumerable.Range(1, Keys).Select(k => $"{k}: r{b.Cache.GetOrLoadAsync(k).AsTask().Result?.Revision}"))}, not r{Revisions} everywhere.{Environment.NewLine}{Describe(a, b)}",
+                () => $"node B's L1 holds {string.Join(", ", Enumerable.Range(1, Keys).Select(k => $"{k}: r{LocalRevision(b, k)}"))}; every key should read r{Revisions}.{Environment.NewLine}{Describe(a, b)}",
                 Cancellation);
 
             // ...and stays there.
