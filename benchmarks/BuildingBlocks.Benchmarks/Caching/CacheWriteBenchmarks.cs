@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Engines;
 using BuildingBlocks.Caching;
 using BuildingBlocks.Caching.Sqlite;
 
@@ -13,9 +14,11 @@ namespace BuildingBlocks.Benchmarks.Caching;
 /// journal acknowledges a write once its journal append is committed (WAL, <c>synchronous=NORMAL</c>, group commit);
 /// without a journal it acknowledges once the write is in L1 and the buffer. The baseline is write-through to the same
 /// store. Package defaults otherwise (L1 10,000 entries, W-TinyLFU, flush every second, batches of 500, buffer of
-/// 100,000 keys); the flusher runs in the background meanwhile, as it would in an application.
+/// 100,000 keys); the flusher runs in the background meanwhile, as it would in an application. An invocation takes
+/// 50 ms to 3 s, so the job is fixed at 3 warm-up and 15 measured iterations.
 /// </summary>
 [MemoryDiagnoser]
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 3, iterationCount: 15)]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
 public class CacheWriteBenchmarks
