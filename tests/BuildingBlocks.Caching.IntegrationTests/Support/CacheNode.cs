@@ -30,6 +30,8 @@ public sealed class CacheNode : IAsyncDisposable
 
     public FakeLogCollector Logs { get; }
 
+    public IServiceProvider Services => _host.Services;
+
     public CacheStatistics Statistics => Cache.GetStatistics();
 
     /// <summary>Starts a node.</summary>

@@ -295,7 +295,7 @@ public sealed class CrossNodeInvalidationTests(RedisFixture redis) : TwoNodeTest
             redis.ConnectionString,
             store,
             Configure(strategy),
-            services => services.AddSingleton<ICacheBackplane>(sp => new LateDeliveryBackplane(sp.GetRequiredService<RedisCacheBackplane>(), TimeSpan.FromMilliseconds(300))));
+            services => services.AddSingleton<ICacheBackplane>(sp => new UnreliableBackplane(sp.GetRequiredService<RedisCacheBackplane>(), TimeSpan.FromMilliseconds(300))));
         await using (a)
         await using (b)
         {
@@ -331,6 +331,68 @@ public sealed class CrossNodeInvalidationTests(RedisFixture redis) : TwoNodeTest
             Assert.True(
                 onA == 2 && onB == 2,
                 $"{strategy}: the store holds r2 and B received the invalidation, yet {Ms(waited.Elapsed)} later node A reads r{onA} and node B reads r{onB} "
+                + $"(L1: A r{LocalRevision(a, 1)}, B r{LocalRevision(b, 1)}; L2 hits: A {a.Statistics.L2Hits}, B {b.Statistics.L2Hits}).{Environment.NewLine}{Describe(a, b)}");
+        }
+    }
+
+    /// <summary>
+    /// As above, but the invalidation never reaches B: B's subscription loses it (pub/sub is at-most-once), and B is
+    /// told afterwards that messages may have been missed, so it revalidates. Revalidation must leave no older value
+    /// behind either: the value B's overtaken load put in L2 would otherwise be what every node reads until it expires.
+    /// </summary>
+    [Theory(Timeout = 120_000)]
+    [MemberData(nameof(Strategies))]
+    public async Task LoadOnB_OvertakenByAWriteOnA_WhoseInvalidationBLoses_LeavesNoOlderValueInL2_OnceBRevalidates(string strategy)
+    {
+        var store = new SharedProductStore();
+        store.Put(Product.Of(1, 1));
+        (CacheNode a, CacheNode b) = await StartPairAsync(
+            redis.ConnectionString,
+            store,
+            Configure(strategy),
+            services =>
+            {
+                services.AddSingleton(sp => new UnreliableBackplane(sp.GetRequiredService<RedisCacheBackplane>(), TimeSpan.Zero));
+                services.AddSingleton<ICacheBackplane>(sp => sp.GetRequiredService<UnreliableBackplane>());
+            });
+        await using (a)
+        await using (b)
+        {
+            UnreliableBackplane backplaneOfB = b.Services.GetRequiredService<UnreliableBackplane>();
+            LoadHold hold = store.HoldNextLoad();
+            Task<Product?> load = b.Cache.GetOrLoadAsync(1, Cancellation).AsTask();
+            await hold.Read.WaitAsync(Eventually.Soon, Cancellation);
+
+            backplaneOfB.LoseMessages();
+            await a.Cache.SetAsync(1, Product.Of(1, 2), Cancellation);
+            await a.Cache.FlushAsync(Cancellation);
+            Assert.Equal(2, store.Get(1)?.Revision);
+            Assert.True(a.Statistics.InvalidationsSent >= 1, Describe(a, b));
+
+            hold.Release();
+            Assert.Equal(1, (await load.WaitAsync(Eventually.Soon, Cancellation))?.Revision);
+
+            long revalidations = b.Statistics.Revalidations;
+            backplaneOfB.RestoreAndReportMissed();
+            await Eventually.HoldsAsync(() => b.Statistics.Revalidations > revalidations, Eventually.Soon, () => Describe(a, b), Cancellation);
+            var waited = Stopwatch.StartNew();
+            long? onA = null;
+            long? onB = null;
+            while (waited.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                onA = await RevisionAsync(a, 1);
+                onB = await RevisionAsync(b, 1);
+                if (onA == 2 && onB == 2)
+                {
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(20), Cancellation);
+            }
+
+            Assert.True(
+                onA == 2 && onB == 2,
+                $"{strategy}: the store holds r2 and B revalidated, yet {Ms(waited.Elapsed)} later node A reads r{onA} and node B reads r{onB} "
                 + $"(L1: A r{LocalRevision(a, 1)}, B r{LocalRevision(b, 1)}; L2 hits: A {a.Statistics.L2Hits}, B {b.Statistics.L2Hits}).{Environment.NewLine}{Describe(a, b)}");
         }
     }
