@@ -32,6 +32,9 @@ public sealed class FaultyDistributedCache(IDistributedCache inner) : IDistribut
 
     public int Calls => Gets + Sets + Removes;
 
+    /// <summary>The entry options of the last set.</summary>
+    public DistributedCacheEntryOptions? LastSetOptions { get; private set; }
+
     public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
 
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
@@ -46,6 +49,7 @@ public sealed class FaultyDistributedCache(IDistributedCache inner) : IDistribut
     public async Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default)
     {
         Interlocked.Increment(ref _sets);
+        LastSetOptions = options;
         await FaultAsync();
         await inner.SetAsync(key, value, options, token);
     }

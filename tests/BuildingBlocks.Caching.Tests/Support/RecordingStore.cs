@@ -70,7 +70,7 @@ public class RecordingStore<TKey, TValue> : IBackingStore<TKey, TValue>
         set => Data[key] = value;
     }
 
-    /// <summary>When true every save and delete throws (the database is unreachable).</summary>
+    /// <summary>When true every call throws (the database is unreachable).</summary>
     public bool Down
     {
         get => _down;
@@ -116,6 +116,12 @@ public class RecordingStore<TKey, TValue> : IBackingStore<TKey, TValue>
             await hold.PassAsync();
         }
 
+        if (_down)
+        {
+            Record(StoreCallKind.Load, [key], [], failed: true);
+            throw new StoreFailureException("the database is unreachable");
+        }
+
         if (_failedLoads.TryGetValue(key, out string? message))
         {
             Record(StoreCallKind.Load, [key], [], failed: true);
@@ -137,6 +143,12 @@ public class RecordingStore<TKey, TValue> : IBackingStore<TKey, TValue>
         if (_loadGate is { } hold)
         {
             await hold.PassAsync();
+        }
+
+        if (_down)
+        {
+            Record(StoreCallKind.LoadMany, [.. keys], [], failed: true);
+            throw new StoreFailureException("the database is unreachable");
         }
 
         if (keys.FirstOrDefault(k => _failedLoads.ContainsKey(k)) is { } failing)

@@ -76,4 +76,22 @@ public static class TestCaches
             await Task.Delay(10, CancellationToken.None);
         }
     }
+
+    /// <summary>
+    /// Disposes (and so stops and flushes) the cache, failing the test instead of hanging when the flush cannot finish:
+    /// for tests that hold the store or take it down, where a failed assertion would otherwise leave a flush waiting
+    /// forever. On a fake clock the clock moves on meanwhile, so retry delays and the shutdown timeout pass.
+    /// </summary>
+    public static async Task DisposeWithinLimitAsync(Cache<string, string> cache, FakeTimeProvider? time = null)
+    {
+        Task disposing = cache.DisposeAsync().AsTask();
+        if (time is null)
+        {
+            await Eventually.CompletesAsync(disposing, "the cache stops");
+        }
+        else
+        {
+            await AdvanceUntilCompletedAsync(time, disposing, TimeSpan.FromSeconds(1), "the cache stops");
+        }
+    }
 }

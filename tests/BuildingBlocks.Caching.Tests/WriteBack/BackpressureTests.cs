@@ -35,7 +35,7 @@ public sealed class BackpressureTests
     public async Task Fail_ThrowsWriteBackBufferFull_AndTheWriteIsNotAccepted()
     {
         (Cache<string, string> cache, Gate writes) = await FullBufferAsync(BackpressureMode.Fail);
-        await using (cache)
+        try
         {
             WriteBackBufferFullException error = await Assert.ThrowsAsync<WriteBackBufferFullException>(async () => await cache.SetAsync("k5", "v5", Ct));
 
@@ -60,13 +60,18 @@ public sealed class BackpressureTests
             await cache.FlushAsync(Ct);
             Assert.Equal("v5", _store["k5"]);
         }
+        finally
+        {
+            writes.Release();
+            await DisposeWithinLimitAsync(cache, _time);
+        }
     }
 
     [Fact]
     public async Task Wait_HoldsTheWriteUntilTheFlusherMakesRoom()
     {
         (Cache<string, string> cache, Gate writes) = await FullBufferAsync(BackpressureMode.Wait);
-        await using (cache)
+        try
         {
             Task waiting = cache.SetAsync("k5", "v5", CancellationToken.None).AsTask();
 
@@ -82,13 +87,18 @@ public sealed class BackpressureTests
             Assert.Equal(5, _store.Data.Count);
             Assert.Equal("v2 again", _store["k2"]);
         }
+        finally
+        {
+            writes.Release();
+            await DisposeWithinLimitAsync(cache, _time);
+        }
     }
 
     [Fact]
     public async Task Wait_IsCancellable_AndACancelledWriteIsNotAccepted()
     {
         (Cache<string, string> cache, Gate writes) = await FullBufferAsync(BackpressureMode.Wait);
-        await using (cache)
+        try
         {
             using var cancel = new CancellationTokenSource();
             Task waiting = cache.SetAsync("k5", "v5", cancel.Token).AsTask();
@@ -102,6 +112,11 @@ public sealed class BackpressureTests
             Assert.False(_store.Data.ContainsKey("k5"));
             Assert.False(cache.TryGetLocal("k5", out _));
             Assert.Equal(4, _store.Data.Count);
+        }
+        finally
+        {
+            writes.Release();
+            await DisposeWithinLimitAsync(cache, _time);
         }
     }
 }

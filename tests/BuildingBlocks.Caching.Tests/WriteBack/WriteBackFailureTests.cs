@@ -143,30 +143,38 @@ public sealed class WriteBackFailureTests
     public async Task StoreDownForManyRetryRounds_ThenUp_DeadLettersNothing_AndEveryWriteReachesTheStore()
     {
         FakeTimeProvider time = NewClock();
-        await using Cache<string, string> cache = Create(_store, o => o.WriteBack(w =>
+        Cache<string, string> cache = Create(_store, o => o.WriteBack(w =>
         {
             w.MaxAttempts = 3;
             w.RetryBaseDelay = TimeSpan.FromSeconds(1);
             w.RetryMaxDelay = TimeSpan.FromSeconds(1);
         }), time: time);
-        _store.Down = true;
-        for (int i = 0; i < 10; i++)
+        try
         {
-            await cache.SetAsync($"k{i}", $"v{i}", Ct);
+            _store.Down = true;
+            for (int i = 0; i < 10; i++)
+            {
+                await cache.SetAsync($"k{i}", $"v{i}", Ct);
+            }
+
+            // The batch fails, then rounds of writes alone fail: run well past MaxAttempts rounds.
+            await AdvanceUntilAsync(time, () => _store.FailedWrites >= 1 + (3 * 8), TimeSpan.FromSeconds(1), "the outage lasts eight retry rounds");
+            IReadOnlyList<WriteBackDeadLetter<string, string>> duringOutage = cache.GetDeadLetters();
+
+            _store.Down = false;
+            await AdvanceUntilAsync(time, () => cache.GetStatistics().PendingWrites == 0, TimeSpan.FromSeconds(1), "the buffer drains once the store is back");
+
+            Assert.True(duringOutage.Count == 0, $"Dead-lettered during an outage: {string.Join(", ", duringOutage.Select(d => $"{d.Key} after {d.Attempts} attempts"))}");
+            Assert.Empty(cache.GetDeadLetters());
+            for (int i = 0; i < 10; i++)
+            {
+                Assert.Equal($"v{i}", _store[$"k{i}"]);
+            }
         }
-
-        // The batch fails, then rounds of writes alone fail: run well past MaxAttempts rounds.
-        await AdvanceUntilAsync(time, () => _store.FailedWrites >= 1 + (3 * 8), TimeSpan.FromSeconds(1), "the outage lasts eight retry rounds");
-        IReadOnlyList<WriteBackDeadLetter<string, string>> duringOutage = cache.GetDeadLetters();
-
-        _store.Down = false;
-        await AdvanceUntilAsync(time, () => cache.GetStatistics().PendingWrites == 0, TimeSpan.FromSeconds(1), "the buffer drains once the store is back");
-
-        Assert.True(duringOutage.Count == 0, $"Dead-lettered during an outage: {string.Join(", ", duringOutage.Select(d => $"{d.Key} after {d.Attempts} attempts"))}");
-        Assert.Empty(cache.GetDeadLetters());
-        for (int i = 0; i < 10; i++)
+        finally
         {
-            Assert.Equal($"v{i}", _store[$"k{i}"]);
+            _store.Down = false;
+            await DisposeWithinLimitAsync(cache, time);
         }
     }
 
@@ -174,54 +182,70 @@ public sealed class WriteBackFailureTests
     public async Task StoreDownForFewerRoundsThanMaxAttempts_ThenUp_DeadLettersNothing()
     {
         FakeTimeProvider time = NewClock();
-        await using Cache<string, string> cache = Create(_store, o => o.WriteBack(w =>
+        Cache<string, string> cache = Create(_store, o => o.WriteBack(w =>
         {
             w.MaxAttempts = 10;
             w.RetryBaseDelay = TimeSpan.FromSeconds(1);
             w.RetryMaxDelay = TimeSpan.FromSeconds(1);
         }), time: time);
-        _store.Down = true;
-        for (int i = 0; i < 10; i++)
+        try
         {
-            await cache.SetAsync($"k{i}", $"v{i}", Ct);
+            _store.Down = true;
+            for (int i = 0; i < 10; i++)
+            {
+                await cache.SetAsync($"k{i}", $"v{i}", Ct);
+            }
+
+            await AdvanceUntilAsync(time, () => _store.FailedWrites >= 1 + (3 * 3), TimeSpan.FromSeconds(1), "the outage lasts three retry rounds");
+            _store.Down = false;
+            await AdvanceUntilAsync(time, () => cache.GetStatistics().PendingWrites == 0, TimeSpan.FromSeconds(1), "the buffer drains once the store is back");
+
+            Assert.Empty(cache.GetDeadLetters());
+            Assert.Equal(10, _store.Data.Count);
+            Assert.True(cache.GetStatistics().FlushFailures >= 10);
         }
-
-        await AdvanceUntilAsync(time, () => _store.FailedWrites >= 1 + (3 * 3), TimeSpan.FromSeconds(1), "the outage lasts three retry rounds");
-        _store.Down = false;
-        await AdvanceUntilAsync(time, () => cache.GetStatistics().PendingWrites == 0, TimeSpan.FromSeconds(1), "the buffer drains once the store is back");
-
-        Assert.Empty(cache.GetDeadLetters());
-        Assert.Equal(10, _store.Data.Count);
-        Assert.True(cache.GetStatistics().FlushFailures >= 10);
+        finally
+        {
+            _store.Down = false;
+            await DisposeWithinLimitAsync(cache, time);
+        }
     }
 
     [Fact]
     public async Task WhileTheStoreIsDown_AtMostThreeWritesAreTriedPerRound()
     {
         FakeTimeProvider time = NewClock();
-        await using Cache<string, string> cache = Create(_store, o => o.WriteBack(w =>
+        Cache<string, string> cache = Create(_store, o => o.WriteBack(w =>
         {
             w.MaxAttempts = 100;
             w.RetryBaseDelay = TimeSpan.FromSeconds(1);
             w.RetryMaxDelay = TimeSpan.FromSeconds(1);
         }), time: time);
-        _store.Down = true;
-        for (int i = 0; i < 50; i++)
+        try
         {
-            await cache.SetAsync($"k{i}", $"v{i}", Ct);
+            _store.Down = true;
+            for (int i = 0; i < 50; i++)
+            {
+                await cache.SetAsync($"k{i}", $"v{i}", Ct);
+            }
+
+            await AdvanceUntilAsync(time, () => _store.FailedWrites >= 4, TimeSpan.FromSeconds(1), "the batch and the first round of writes alone fail");
+            await Task.Delay(50, Ct);
+
+            // The batch failed once; then each round sent three writes alone, found the store down and sent none of the
+            // others (a round that tried all 50 would show 51 failures).
+            int failures = _store.FailedWrites;
+            Assert.True((failures - 1) % 3 == 0 && failures < 51, $"{failures} failed store calls");
+            Assert.Equal(1, _store.Calls.Count(c => c.Failed && c.Keys.Count == 50));
+            Assert.All(_store.Calls.Where(c => c.Failed && c.Keys.Count != 50), c => Assert.Single(c.Keys));
+            _store.Down = false;
+            await AdvanceUntilAsync(time, () => cache.GetStatistics().PendingWrites == 0, TimeSpan.FromSeconds(1), "the buffer drains");
+            Assert.Equal(50, _store.Data.Count);
         }
-
-        await AdvanceUntilAsync(time, () => _store.FailedWrites >= 4, TimeSpan.FromSeconds(1), "the batch and the first round of writes alone fail");
-        await Task.Delay(50, Ct);
-
-        // The batch failed once; then each round sent three writes alone, found the store down and sent none of the
-        // others (a round that tried all 50 would show 51 failures).
-        int failures = _store.FailedWrites;
-        Assert.True((failures - 1) % 3 == 0 && failures < 51, $"{failures} failed store calls");
-        Assert.Equal(1, _store.Calls.Count(c => c.Failed && c.Keys.Count == 50));
-        Assert.All(_store.Calls.Where(c => c.Failed && c.Keys.Count != 50), c => Assert.Single(c.Keys));
-        _store.Down = false;
-        await AdvanceUntilAsync(time, () => cache.GetStatistics().PendingWrites == 0, TimeSpan.FromSeconds(1), "the buffer drains");
-        Assert.Equal(50, _store.Data.Count);
+        finally
+        {
+            _store.Down = false;
+            await DisposeWithinLimitAsync(cache, time);
+        }
     }
 }

@@ -153,22 +153,35 @@ public sealed class WriteBackTests
     [Fact]
     public async Task WriteDuringAFlushInFlight_IsNotLost_AndReachesTheStoreNext()
     {
-        await using Cache<string, string> cache = CreateWriteBack();
-        await cache.SetAsync("k", "first", Ct);
+        Cache<string, string> cache = CreateWriteBack();
         Gate writes = _store.HoldWrites();
-        Task flush = cache.FlushAsync(CancellationToken.None).AsTask();
-        await writes.WaitUntilEnteredAsync("the flush is writing 'first'");
+        try
+        {
+            await cache.SetAsync("k", "first", Ct);
+            Task flush = cache.FlushAsync(CancellationToken.None).AsTask();
+            await writes.WaitUntilEnteredAsync("the flush is writing 'first'");
 
-        await cache.SetAsync("k", "second", Ct);
-        writes.Release();
-        await Eventually.CompletesAsync(flush, "the first flush completes");
-        await cache.FlushAsync(Ct);
+            await cache.SetAsync("k", "second", Ct);
+            writes.Release();
+            await Eventually.CompletesAsync(flush, "the first flush completes");
+            await cache.FlushAsync(Ct);
 
-        Assert.Equal(["first", "second"], _store.SavedValuesOf("k"));
-        Assert.Equal("second", _store["k"]);
-        Assert.True(cache.TryGetLocal("k", out string cached));
-        Assert.Equal("second", cached);
-        Assert.Equal(0, cache.GetStatistics().PendingWrites);
+            Assert.Equal(["first", "second"], _store.SavedValuesOf("k"));
+            Assert.Equal("second", _store["k"]);
+            Assert.True(cache.TryGetLocal("k", out string cached));
+            Assert.Equal("second", cached);
+            CacheStatistics stats = cache.GetStatistics();
+            Assert.Equal(0, stats.PendingWrites);
+            Assert.Equal(2, stats.StoreWrites);
+
+            // Replacing a write already on its way to the store saved no store write: not counted as coalesced.
+            Assert.Equal(0, stats.CoalescedWrites);
+        }
+        finally
+        {
+            writes.Release();
+            await DisposeWithinLimitAsync(cache, _time);
+        }
     }
 
     [Fact]
