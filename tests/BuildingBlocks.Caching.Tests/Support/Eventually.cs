@@ -8,18 +8,21 @@ public static class Eventually
 {
     public static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);
 
-    public static async Task TrueAsync(Func<bool> condition, string what)
+    public static Task TrueAsync(Func<bool> condition, string what) => TrueAsync(condition, what, Limit);
+
+    /// <summary>With a bound of its own, for a condition that holds within milliseconds when the code works.</summary>
+    public static async Task TrueAsync(Func<bool> condition, string what, TimeSpan limit)
     {
-        using var limit = new CancellationTokenSource(Limit);
+        using var timeout = new CancellationTokenSource(limit);
         while (!condition())
         {
             try
             {
-                await Task.Delay(5, limit.Token);
+                await Task.Delay(5, timeout.Token);
             }
             catch (OperationCanceledException)
             {
-                Assert.Fail($"Timed out after {Limit.TotalSeconds} s waiting until {what}.");
+                Assert.Fail($"Timed out after {limit.TotalSeconds} s waiting until {what}.");
             }
         }
     }
