@@ -1027,11 +1027,15 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
             return;
         }
 
-        long previous = _lastSequenceBySource.GetValueOrDefault(message.SourceNode, -1);
+        // The first message from a node counts too: a node's numbers start at 1, so a first message numbered higher
+        // means earlier ones were lost (or this cache subscribed late; revalidating then costs one L1 refill).
+        long previous = _lastSequenceBySource.GetValueOrDefault(message.SourceNode, 0);
         _lastSequenceBySource[message.SourceNode] = Math.Max(previous, message.Sequence);
-        if (previous >= 0 && message.Sequence > previous + 1)
+        if (message.Sequence > previous + 1)
         {
-            Revalidate($"node {message.SourceNode} sent message {message.Sequence} after {previous}");
+            Revalidate(previous == 0
+                ? $"the first message from node {message.SourceNode} is number {message.Sequence}"
+                : $"node {message.SourceNode} sent message {message.Sequence} after {previous}");
         }
 
         switch (message.Kind)
@@ -1108,6 +1112,14 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
     private void Revalidate(string reason)
     {
         ClearLocal();
+
+        // Loads of this node that put keys in L2 lately may have been overtaken by the writes whose invalidations were
+        // lost: take those keys out of L2 too, or every node would go on reading the older values there.
+        foreach (TKey key in _recentL2Populations.Keys)
+        {
+            RemoveRecentL2Population(key);
+        }
+
         Interlocked.Increment(ref _revalidations);
         _telemetry.Revalidated();
         Log.Revalidating(_logger, Name, reason);
