@@ -1198,10 +1198,6 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
     {
         public void OnMessage(BackplaneMessage message) => cache.OnBackplaneMessage(message);
 
-        public void OnMessagesMayHaveBeenMissed(string reason)
-        {
-            cache._lastSequenceBySource.Clear();
-            cache.Revalidate(reason);
-        }
+        public void OnMessagesMayHaveBeenMissed(string reason) => cache.Revalidate(reason);
     }
 }
