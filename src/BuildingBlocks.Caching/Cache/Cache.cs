@@ -22,7 +22,7 @@ namespace BuildingBlocks.Caching;
 /// </summary>
 /// <typeparam name="TKey">The key type.</typeparam>
 /// <typeparam name="TValue">The value type.</typeparam>
-public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable, IManagedCache
+public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable, IDisposable, IManagedCache
     where TKey : notnull
 {
     private readonly IBackingStore<TKey, TValue> _store;
@@ -191,6 +191,12 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         _telemetry.Dispose();
         _disposing.Dispose();
     }
+
+    /// <summary>
+    /// Disposes synchronously (for containers disposed without await): flushes write-back writes like
+    /// <see cref="DisposeAsync"/>, blocking the calling thread meanwhile.
+    /// </summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     /// <inheritdoc />
     public bool TryGetLocal(TKey key, out TValue value)
@@ -789,10 +795,27 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
             _telemetry.StoreWrites(1, strategy);
 
             // A load that started while the store was being written may have read either value: it must not be cached.
-            InvalidateLoads(key);
-            if (strategy == WriteStrategy.WriteThrough && !isDelete)
+            // A write-back write of the key accepted meanwhile is newer: it stays in L1 and reaches the store later.
+            bool overtaken;
+            lock (_writeBackLocks[(int)((uint)_comparer.GetHashCode(key) % (uint)_writeBackLocks.Length)])
             {
-                SetL1(key, value, version);
+                overtaken = _writeBack.IsPending(key);
+                InvalidateLoads(key);
+                if (!overtaken)
+                {
+                    if (strategy == WriteStrategy.WriteThrough && !isDelete)
+                    {
+                        SetL1(key, value, version);
+                    }
+                    else
+                    {
+                        RemoveL1(key);
+                    }
+                }
+            }
+
+            if (strategy == WriteStrategy.WriteThrough && !isDelete && !overtaken)
+            {
                 if (_l2 is not null)
                 {
                     await _l2.SetAsync(key, value, version, CancellationToken.None).ConfigureAwait(false);
@@ -800,7 +823,6 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
             }
             else
             {
-                RemoveL1(key);
                 if (_l2 is not null)
                 {
                     await _l2.RemoveAsync(key, CancellationToken.None).ConfigureAwait(false);

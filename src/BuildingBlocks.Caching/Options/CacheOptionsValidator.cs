@@ -8,6 +8,8 @@ namespace BuildingBlocks.Caching;
 public sealed class CacheOptionsValidator<TKey, TValue> : IValidateOptions<CacheOptions<TKey, TValue>>
     where TKey : notnull
 {
+    private static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, CacheOptions<TKey, TValue> options)
     {
@@ -36,6 +38,16 @@ public sealed class CacheOptionsValidator<TKey, TValue> : IValidateOptions<Cache
             if (value <= TimeSpan.Zero)
             {
                 errors.Add($"{prefix}.{option} is {value}; it must be greater than zero.");
+            }
+        }
+
+        // Timers and delays take at most uint.MaxValue - 1 milliseconds (about 49.7 days).
+        void Timer(TimeSpan value, string option)
+        {
+            Positive(value, option);
+            if (value > MaxTimer)
+            {
+                errors.Add($"{prefix}.{option} is {value}; it must be at most {MaxTimer} (the longest timer .NET supports).");
             }
         }
 
@@ -84,16 +96,21 @@ public sealed class CacheOptionsValidator<TKey, TValue> : IValidateOptions<Cache
             errors.Add($"{prefix}.MaxDistributedValueBytes is {o.MaxDistributedValueBytes}; it must be at least 1.");
         }
 
-        Positive(o.DistributedTimeout, "DistributedTimeout");
+        Timer(o.DistributedTimeout, "DistributedTimeout");
         Positive(o.DistributedCircuitBreakDuration, "DistributedCircuitBreakDuration");
-        Positive(o.LoadTimeout, "LoadTimeout");
-        Positive(o.StoreWriteTimeout, "StoreWriteTimeout");
+        Timer(o.LoadTimeout, "LoadTimeout");
+        Timer(o.StoreWriteTimeout, "StoreWriteTimeout");
 
         WriteBackOptions w = o.WriteBackOptions;
-        Positive(w.FlushInterval, "WriteBack.FlushInterval");
-        Positive(w.RetryBaseDelay, "WriteBack.RetryBaseDelay");
-        Positive(w.StoreTimeout, "WriteBack.StoreTimeout");
-        Positive(w.ShutdownTimeout, "WriteBack.ShutdownTimeout");
+        Timer(w.FlushInterval, "WriteBack.FlushInterval");
+        Timer(w.RetryBaseDelay, "WriteBack.RetryBaseDelay");
+        Timer(w.StoreTimeout, "WriteBack.StoreTimeout");
+        Timer(w.ShutdownTimeout, "WriteBack.ShutdownTimeout");
+        if (w.RetryMaxDelay > MaxTimer)
+        {
+            errors.Add($"{prefix}.WriteBack.RetryMaxDelay is {w.RetryMaxDelay}; it must be at most {MaxTimer} (the longest timer .NET supports).");
+        }
+
         if (w.RetryMaxDelay < w.RetryBaseDelay)
         {
             errors.Add($"{prefix}.WriteBack.RetryMaxDelay is {w.RetryMaxDelay}; it must be at least RetryBaseDelay ({w.RetryBaseDelay}).");
