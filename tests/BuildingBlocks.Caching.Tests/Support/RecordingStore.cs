@@ -28,6 +28,7 @@ public class RecordingStore<TKey, TValue> : IBackingStore<TKey, TValue>
     private readonly List<StoreCall<TKey, TValue>> _calls = [];
     private readonly ConcurrentDictionary<TKey, string> _rejectedWrites = new();
     private readonly ConcurrentDictionary<TKey, string> _failedLoads = new();
+    private readonly ConcurrentDictionary<object, string> _rejectedValues = new();
     private readonly ConcurrentDictionary<TKey, Gate> _pauseAfterRead = new();
     private Gate? _pauseLoadManyAfterRead;
     private volatile Gate? _loadGate;
@@ -81,6 +82,9 @@ public class RecordingStore<TKey, TValue> : IBackingStore<TKey, TValue>
     public void RejectWritesOf(TKey key, string message = "constraint violation") => _rejectedWrites[key] = message;
 
     public void AcceptWritesOf(TKey key) => _rejectedWrites.TryRemove(key, out _);
+
+    /// <summary>Every save of a batch holding <paramref name="value"/> (for any key) throws.</summary>
+    public void RejectValue(TValue value, string message = "invalid value") => _rejectedValues[value!] = message;
 
     /// <summary>Every load of <paramref name="key"/> throws.</summary>
     public void FailLoadsOf(TKey key, string message = "load failed") => _failedLoads[key] = message;
@@ -185,6 +189,11 @@ public class RecordingStore<TKey, TValue> : IBackingStore<TKey, TValue>
         TKey[] keys = [.. entries.Select(e => e.Key)];
         TValue[] values = [.. entries.Select(e => e.Value)];
         ThrowIfRejected(StoreCallKind.Save, keys, values);
+        if (values.FirstOrDefault(v => v is not null && _rejectedValues.ContainsKey(v)) is { } rejectedValue)
+        {
+            Record(StoreCallKind.Save, keys, values, failed: true);
+            throw new StoreFailureException($"{_rejectedValues[rejectedValue]}: {rejectedValue}");
+        }
         OnSave?.Invoke(entries);
         lock (_gate)
         {

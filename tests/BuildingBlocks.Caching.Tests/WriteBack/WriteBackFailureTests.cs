@@ -248,4 +248,58 @@ public sealed class WriteBackFailureTests
             await DisposeWithinLimitAsync(cache, time);
         }
     }
+
+    [Fact]
+    public async Task WriteReplacingARejectedWrite_WhileItsLastAttemptIsInFlight_IsNotDeadLettered_AndReachesTheStore()
+    {
+        FakeTimeProvider time = NewClock();
+        _store.RejectValue("poison");
+        Cache<string, string> cache = Create(_store, o => o.WriteBack(w =>
+        {
+            w.MaxAttempts = 1;
+            w.RetryBaseDelay = TimeSpan.FromSeconds(1);
+            w.RetryMaxDelay = TimeSpan.FromSeconds(1);
+        }), time: time);
+        Gate? writes = null;
+        try
+        {
+            await cache.SetAsync("k", "poison", Ct);
+            await AdvanceUntilAsync(time, () => _store.Calls.Any(c => c.Failed), TimeSpan.FromSeconds(1), "the batch with the poison value fails");
+
+            // The next attempt (alone, and the last one allowed) is held in the store while a newer write replaces it.
+            writes = _store.HoldWrites();
+            await AdvanceUntilAsync(time, () => writes.Waiters >= 1, TimeSpan.FromSeconds(1), "the last attempt of the poison value reaches the store");
+            await cache.SetAsync("k", "good", Ct);
+            writes.Release();
+            await AdvanceUntilAsync(time, () => cache.GetStatistics().PendingWrites == 0, TimeSpan.FromSeconds(1), "the newer write reaches the store");
+
+            Assert.Empty(cache.GetDeadLetters());
+            Assert.Equal("good", _store["k"]);
+            Assert.True(cache.TryGetLocal("k", out string cached));
+            Assert.Equal("good", cached);
+        }
+        finally
+        {
+            writes?.Release();
+            await DisposeWithinLimitAsync(cache, time);
+        }
+    }
+
+    [Fact]
+    public async Task DeadLetteredWrite_IsDroppedFromL1_SoReadsLoadWhatTheStoreHas()
+    {
+        _store["k"] = "stored";
+        await using Cache<string, string> cache = CreateFast(maxAttempts: 1);
+        await cache.GetOrLoadAsync("k", Ct);
+        _store.RejectValue("poison");
+
+        await cache.SetAsync("k", "poison", Ct);
+        Assert.True(cache.TryGetLocal("k", out string beforeFlush));
+        Assert.Equal("poison", beforeFlush);
+        await Eventually.CompletesAsync(cache.FlushAsync(CancellationToken.None), "the write is dead-lettered");
+
+        Assert.Single(cache.GetDeadLetters());
+        Assert.False(cache.TryGetLocal("k", out _));
+        Assert.Equal("stored", await cache.GetOrLoadAsync("k", Ct));
+    }
 }
