@@ -2,6 +2,8 @@ using System.Diagnostics;
 using BuildingBlocks.Caching.IntegrationTests.Support;
 using BuildingBlocks.Caching.Redis;
 using BuildingBlocks.Testing;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BuildingBlocks.Caching.IntegrationTests.TwoNodes;
@@ -394,6 +396,62 @@ public sealed class CrossNodeInvalidationTests(RedisFixture redis) : TwoNodeTest
                 onA == 2 && onB == 2,
                 $"{strategy}: the store holds r2 and B revalidated, yet {Ms(waited.Elapsed)} later node A reads r{onA} and node B reads r{onB} "
                 + $"(L1: A r{LocalRevision(a, 1)}, B r{LocalRevision(b, 1)}; L2 hits: A {a.Statistics.L2Hits}, B {b.Statistics.L2Hits}).{Environment.NewLine}{Describe(a, b)}");
+        }
+    }
+
+    /// <summary>
+    /// Node A's L2 calls fail once (a blip on A's Redis connection only), which opens A's L2 circuit for a second. A
+    /// then writes a key whose older value is in L2: A cannot update or remove the L2 entry, but B drops the key
+    /// from L1 on A's invalidation and reads again. Long after A's circuit has closed, B must read the new value, not
+    /// the older one L2 still holds (and that B would then keep in L1 until it expires).
+    /// </summary>
+    [Theory(Timeout = 120_000)]
+    [MemberData(nameof(Strategies))]
+    public async Task WriteOnA_WhileAsL2CircuitIsOpen_DoesNotLeaveBReadingTheOlderValueFromL2(string strategy)
+    {
+        var store = new SharedProductStore();
+        store.Put(Product.Of(1, 1));
+        store.Put(Product.Of(2, 1));
+        (CacheNode a, CacheNode b) = await StartPairAsync(
+            redis.ConnectionString,
+            store,
+            Options(Configure(strategy), o => o.DistributedCircuitBreakDuration = TimeSpan.FromSeconds(1)),
+            servicesOfA: services =>
+            {
+                services.AddSingleton(sp => new SwitchableDistributedCache(ActivatorUtilities.CreateInstance<RedisCache>(sp)));
+                services.AddSingleton<IDistributedCache>(sp => sp.GetRequiredService<SwitchableDistributedCache>());
+            });
+        await using (a)
+        await using (b)
+        {
+            // A loads key 1 and puts r1 in L2; B reads it from there.
+            Assert.Equal(1, await RevisionAsync(a, 1));
+            Assert.Equal(1, await RevisionAsync(b, 1));
+            Assert.Equal(1, b.Statistics.L2Hits);
+
+            // One failed L2 call on A opens A's circuit.
+            a.Services.GetRequiredService<SwitchableDistributedCache>().FailNext(1);
+            Assert.Equal(1, await RevisionAsync(a, 2));
+            Assert.Equal(1, a.Statistics.DistributedFailures);
+
+            long received = b.Statistics.InvalidationsReceived;
+            await a.Cache.SetAsync(1, Product.Of(1, 2), Cancellation);
+            await a.Cache.FlushAsync(Cancellation);
+            Assert.Equal(2, store.Get(1)?.Revision);
+            await Eventually.HoldsAsync(() => b.Statistics.InvalidationsReceived > received, Eventually.Soon, () => Describe(a, b), Cancellation);
+
+            // Bounded, and far longer than A's one-second circuit break.
+            var waited = Stopwatch.StartNew();
+            long? onB;
+            while ((onB = await RevisionAsync(b, 1)) != 2 && waited.Elapsed < TimeSpan.FromSeconds(8))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), Cancellation);
+            }
+
+            Assert.True(
+                onB == 2,
+                $"{strategy}: the store holds r2 and B received A's invalidation, yet {Ms(waited.Elapsed)} later node B reads r{onB} "
+                + $"(B's L2 hits: {b.Statistics.L2Hits}; A's L1: r{LocalRevision(a, 1)}).{Environment.NewLine}{Describe(a, b)}");
         }
     }
 

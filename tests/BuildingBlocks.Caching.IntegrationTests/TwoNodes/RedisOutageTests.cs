@@ -119,7 +119,11 @@ public sealed class RedisOutageTests : TwoNodeTestBase
                 Assert.Equal(2, await RevisionAsync(a, key));
             }
 
-            // Invalidations flow again: new writes on A reach B.
+            // Invalidations flow again: new writes on A reach B. First both nodes' L2 must answer again: a write on A
+            // while A's L2 circuit is still open leaves the older value in L2 for B to read (a bug of its own, shown
+            // deterministically by CrossNodeInvalidationTests.WriteOnA_WhileAsL2CircuitIsOpen_...).
+            await WaitUntilL2AnswersAsync(a, b);
+            await WaitUntilL2AnswersAsync(b, a);
             long receivedBefore = b.Statistics.InvalidationsReceived;
             for (int key = 1; key <= WrittenOnA; key++)
             {
@@ -135,6 +139,27 @@ public sealed class RedisOutageTests : TwoNodeTestBase
 
             Assert.True(b.Statistics.InvalidationsReceived > receivedBefore || b.Statistics.Revalidations > revalidationsBefore + 1, Describe(a, b));
             Log($"{outage}: after the outage — A {a.Statistics}; B {b.Statistics}");
+        }
+    }
+
+    /// <summary>
+    /// Waits until an L2 read of <paramref name="node"/> succeeds at a moment its circuit is closed (a circuit opened by
+    /// the last failure closes after the one-second break: each probe comes later than that).
+    /// </summary>
+    private static async Task WaitUntilL2AnswersAsync(CacheNode node, CacheNode other)
+    {
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(1_200), Cancellation);
+            long failures = node.Statistics.DistributedFailures;
+            _ = await node.Cache.GetAsync(-1, Cancellation);
+            if (node.Statistics.DistributedFailures == failures)
+            {
+                return;
+            }
+
+            Assert.True(waited.Elapsed < Eventually.Reconnection, $"node {node.Name}'s L2 did not answer again within {Eventually.Reconnection}. {Describe(node, other)}");
         }
     }
 }

@@ -28,10 +28,11 @@ public abstract class TwoNodeTestBase
         string redis,
         SharedProductStore store,
         Action<CacheOptions<int, Product>> configure,
-        Action<IServiceCollection>? servicesOfB = null)
+        Action<IServiceCollection>? servicesOfB = null,
+        Action<IServiceCollection>? servicesOfA = null)
     {
         string prefix = UniquePrefix();
-        CacheNode a = await CacheNode.StartAsync("A", redis, prefix, store, configure, Cancellation);
+        CacheNode a = await CacheNode.StartAsync("A", redis, prefix, store, configure, Cancellation, servicesOfA);
         try
         {
             CacheNode b = await CacheNode.StartAsync("B", redis, prefix, store, configure, Cancellation, servicesOfB);
