@@ -66,6 +66,35 @@ public sealed class MixedStrategyOrderingTests
     }
 
     [Fact]
+    public async Task WriteBackAcceptedAndFlushed_AfterAWriteThroughReachedTheStore_ButBeforeItFinished_CacheAndStoreEndEqual()
+    {
+        Cache<string, string> cache = Create(_store, o => o.WriteBack(w => w.FlushInterval = TimeSpan.FromHours(1)), time: _time);
+        Gate applied = _store.PauseNextSaveAfterApply();
+        try
+        {
+            Task through = cache.SetAsync("k", "write-through", WriteStrategy.WriteThrough, CancellationToken.None).AsTask();
+            await applied.WaitUntilEnteredAsync("the write-through is in the store, its caller not yet told");
+
+            // A write-back write of the key is accepted and flushed meanwhile: the store now holds it.
+            await cache.SetAsync("k", "write-back", WriteStrategy.WriteBack, Ct);
+            await cache.FlushAsync(Ct);
+            Assert.Equal("write-back", _store["k"]);
+
+            applied.Release();
+            await Eventually.CompletesAsync(through, "the write-through completes");
+
+            Assert.True(cache.TryGetLocal("k", out string cached));
+            Assert.Equal(_store["k"], cached);
+            Assert.Equal(_store["k"], await cache.GetOrLoadAsync("k", Ct));
+        }
+        finally
+        {
+            applied.Release();
+            await DisposeWithinLimitAsync(cache, _time);
+        }
+    }
+
+    [Fact]
     public async Task WriteAroundOverlappingAWriteBack_CacheAndStoreEndEqual()
     {
         Cache<string, string> cache = Create(_store, o => o.WriteBack(w => w.FlushInterval = TimeSpan.FromHours(1)), time: _time);

@@ -31,6 +31,7 @@ public class RecordingStore<TKey, TValue> : IBackingStore<TKey, TValue>
     private readonly ConcurrentDictionary<object, string> _rejectedValues = new();
     private readonly ConcurrentDictionary<TKey, Gate> _pauseAfterRead = new();
     private Gate? _pauseLoadManyAfterRead;
+    private Gate? _pauseSaveAfterApply;
     private volatile Gate? _loadGate;
     private volatile Gate? _writeGate;
     private volatile bool _down;
@@ -110,6 +111,14 @@ public class RecordingStore<TKey, TValue> : IBackingStore<TKey, TValue>
     {
         var gate = new Gate();
         Volatile.Write(ref _pauseLoadManyAfterRead, gate);
+        return gate;
+    }
+
+    /// <summary>The next save applies its values, then waits at the gate before returning (the write is in, the caller does not know yet).</summary>
+    public Gate PauseNextSaveAfterApply()
+    {
+        var gate = new Gate();
+        Volatile.Write(ref _pauseSaveAfterApply, gate);
         return gate;
     }
 
@@ -203,6 +212,11 @@ public class RecordingStore<TKey, TValue> : IBackingStore<TKey, TValue>
             }
 
             _calls.Add(new StoreCall<TKey, TValue>(StoreCallKind.Save, keys, values, Failed: false));
+        }
+
+        if (Interlocked.Exchange(ref _pauseSaveAfterApply, null) is { } pause)
+        {
+            await pause.PassAsync();
         }
     }
 
