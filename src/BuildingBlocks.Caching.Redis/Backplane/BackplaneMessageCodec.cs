@@ -8,7 +8,7 @@ namespace BuildingBlocks.Caching.Redis;
 /// <code>
 /// offset  size  field
 ///      0     1  format version (1)
-///      1     1  kind (0 invalidate, 1 clear, 2 heartbeat)
+///      1     1  kind (0 invalidate, 1 clear, 2 heartbeat, 3 invalidate in L1 and L2)
 ///      2    16  source node (Guid bytes)
 ///     18     8  sequence (int64)
 ///     26     8  version (int64)
@@ -39,7 +39,7 @@ internal static class BackplaneMessageCodec
         ArgumentNullException.ThrowIfNull(message.CacheName, nameof(message));
         if ((int)message.Kind is < 0 or > byte.MaxValue || !IsKnownKind((byte)message.Kind))
         {
-            throw new ArgumentException($"BackplaneMessage.Kind is {message.Kind}; the Redis backplane carries Invalidate, Clear and Heartbeat.", nameof(message));
+            throw new ArgumentException($"BackplaneMessage.Kind is {message.Kind}; the Redis backplane carries Invalidate, Clear, Heartbeat and InvalidateIncludingDistributed.", nameof(message));
         }
 
         int nameLength = Encoding.UTF8.GetByteCount(message.CacheName);
@@ -134,7 +134,8 @@ internal static class BackplaneMessageCodec
     }
 
     private static bool IsKnownKind(byte kind) =>
-        kind is (byte)BackplaneMessageKind.Invalidate or (byte)BackplaneMessageKind.Clear or (byte)BackplaneMessageKind.Heartbeat;
+        kind is (byte)BackplaneMessageKind.Invalidate or (byte)BackplaneMessageKind.Clear or (byte)BackplaneMessageKind.Heartbeat
+            or (byte)BackplaneMessageKind.InvalidateIncludingDistributed;
 
     private static int VarIntSize(int value)
     {

@@ -29,4 +29,10 @@ public enum BackplaneMessageKind
 
     /// <summary>No cache change: keeps sequence numbers flowing so that gaps are noticed soon.</summary>
     Heartbeat = 2,
+
+    /// <summary>
+    /// Drop the key from L1 and remove it from L2: the sender could not update L2 itself (its L2 call failed or its
+    /// circuit was open), so the L2 entry may be older than the store.
+    /// </summary>
+    InvalidateIncludingDistributed = 3,
 }

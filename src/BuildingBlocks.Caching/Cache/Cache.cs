@@ -47,6 +47,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
     private readonly Lock _publishGate = new();
     private readonly ConcurrentDictionary<TKey, long> _recentL2Populations;
     private readonly bool _coarseClock;
+    private volatile bool _acceptingWriteBack = true;
     private readonly long _expirationMs;
     private readonly long _jitterMs;
     private readonly long _slidingMs;
@@ -172,6 +173,18 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         if (Interlocked.Exchange(ref _stopped, 1) != 0)
         {
             return;
+        }
+
+        // Under every stripe lock: a write-back write either got in before (and is flushed now) or is refused.
+        foreach (Lock stripe in _writeBackLocks)
+        {
+            stripe.Enter();
+        }
+
+        _acceptingWriteBack = false;
+        foreach (Lock stripe in _writeBackLocks)
+        {
+            stripe.Exit();
         }
 
         await _writeBack.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -388,12 +401,8 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         ThrowIfNullKey(key);
         long version = _clock.NextVersion();
         InvalidateLocal(key);
-        if (_l2 is not null)
-        {
-            await _l2.RemoveAsync(key, cancellationToken).ConfigureAwait(false);
-        }
-
-        await PublishAsync(BackplaneMessageKind.Invalidate, key, version, cancellationToken).ConfigureAwait(false);
+        bool l2Updated = _l2 is null || await _l2.RemoveAsync(key, cancellationToken).ConfigureAwait(false);
+        await PublishAsync(l2Updated ? BackplaneMessageKind.Invalidate : BackplaneMessageKind.InvalidateIncludingDistributed, key, version, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -552,11 +561,11 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
                 if (result.HasValue && _l2 is not null)
                 {
                     RememberL2Population(key);
-                    await _l2.SetAsync(key, result.Value, version, _disposing.Token).ConfigureAwait(false);
+                    _ = await _l2.SetAsync(key, result.Value, version, _disposing.Token).ConfigureAwait(false);
                     if (operation.IsInvalidated)
                     {
                         // A write on this node overtook the load after it read the store: what it just put in L2 may be old.
-                        await _l2.RemoveAsync(key, _disposing.Token).ConfigureAwait(false);
+                        _ = await _l2.RemoveAsync(key, _disposing.Token).ConfigureAwait(false);
                     }
                 }
             }
@@ -613,10 +622,10 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
                     if (_l2 is not null)
                     {
                         RememberL2Population(key);
-                        await _l2.SetAsync(key, value, version, _disposing.Token).ConfigureAwait(false);
+                        _ = await _l2.SetAsync(key, value, version, _disposing.Token).ConfigureAwait(false);
                         if (operation.IsInvalidated)
                         {
-                            await _l2.RemoveAsync(key, _disposing.Token).ConfigureAwait(false);
+                            _ = await _l2.RemoveAsync(key, _disposing.Token).ConfigureAwait(false);
                         }
                     }
 
@@ -738,6 +747,11 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         // Without a journal the version is taken inside it, so the lock order is the version order.
         lock (_writeBackLocks[(int)((uint)_comparer.GetHashCode(key) % (uint)_writeBackLocks.Length)])
         {
+            if (!_acceptingWriteBack)
+            {
+                throw new InvalidOperationException($"Cache '{Name}' is stopping: its write-back flusher no longer takes writes, so this write was not accepted.");
+            }
+
             long stamped = version ?? _clock.NextVersion();
             if (!_writeBack.Accept(key, value, isDelete, stamped, journalKey))
             {
@@ -779,12 +793,8 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
                 // The store may or may not have applied it: every layer forgets the key so the next read loads the truth.
                 Log.StoreWriteFailed(_logger, exception, Name, key.ToString() ?? string.Empty, CacheTelemetry.StrategyName(strategy));
                 InvalidateLocal(key);
-                if (_l2 is not null)
-                {
-                    await _l2.RemoveAsync(key, CancellationToken.None).ConfigureAwait(false);
-                }
-
-                await PublishAsync(BackplaneMessageKind.Invalidate, key, version, CancellationToken.None).ConfigureAwait(false);
+                bool l2Removed = _l2 is null || await _l2.RemoveAsync(key, CancellationToken.None).ConfigureAwait(false);
+                await PublishAsync(l2Removed ? BackplaneMessageKind.Invalidate : BackplaneMessageKind.InvalidateIncludingDistributed, key, version, CancellationToken.None).ConfigureAwait(false);
                 string why = exception is TimeoutException
                     ? $"the store did not answer within StoreWriteTimeout ({_options.StoreWriteTimeout})"
                     : $"the store threw {exception.GetType().Name}: {exception.Message}";
@@ -814,22 +824,16 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
                 }
             }
 
-            if (strategy == WriteStrategy.WriteThrough && !isDelete && !overtaken)
+            bool l2Updated = true;
+            if (_l2 is not null)
             {
-                if (_l2 is not null)
-                {
-                    await _l2.SetAsync(key, value, version, CancellationToken.None).ConfigureAwait(false);
-                }
-            }
-            else
-            {
-                if (_l2 is not null)
-                {
-                    await _l2.RemoveAsync(key, CancellationToken.None).ConfigureAwait(false);
-                }
+                l2Updated = strategy == WriteStrategy.WriteThrough && !isDelete && !overtaken
+                    ? await _l2.SetAsync(key, value, version, CancellationToken.None).ConfigureAwait(false)
+                    : await _l2.RemoveAsync(key, CancellationToken.None).ConfigureAwait(false);
             }
 
-            await PublishAsync(BackplaneMessageKind.Invalidate, key, version, CancellationToken.None).ConfigureAwait(false);
+            // When this node could not update L2, the other nodes take the key out of L2 themselves.
+            await PublishAsync(l2Updated ? BackplaneMessageKind.Invalidate : BackplaneMessageKind.InvalidateIncludingDistributed, key, version, CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
@@ -942,12 +946,8 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
 
         foreach (PendingWrite<TKey, TValue> write in writes)
         {
-            if (_l2 is not null)
-            {
-                await _l2.RemoveAsync(write.Key, CancellationToken.None).ConfigureAwait(false);
-            }
-
-            await PublishAsync(BackplaneMessageKind.Invalidate, write.Key, write.Version, CancellationToken.None).ConfigureAwait(false);
+            bool l2Updated = _l2 is null || await _l2.RemoveAsync(write.Key, CancellationToken.None).ConfigureAwait(false);
+            await PublishAsync(l2Updated ? BackplaneMessageKind.Invalidate : BackplaneMessageKind.InvalidateIncludingDistributed, write.Key, write.Version, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -1063,6 +1063,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         switch (message.Kind)
         {
             case BackplaneMessageKind.Invalidate:
+            case BackplaneMessageKind.InvalidateIncludingDistributed:
                 TKey? key;
                 try
                 {
@@ -1078,6 +1079,11 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
                 {
                     InvalidateLocal(key);
                     RemoveRecentL2Population(key);
+                    if (message.Kind == BackplaneMessageKind.InvalidateIncludingDistributed && _l2 is not null)
+                    {
+                        _ = _l2.RemoveAsync(key, CancellationToken.None).AsTask();
+                    }
+
                     Interlocked.Increment(ref _invalidationsReceived);
                     _telemetry.InvalidationReceived();
                 }
@@ -1172,6 +1178,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
 
             lock (_writeBackLocks[(int)((uint)_comparer.GetHashCode(key) % (uint)_writeBackLocks.Length)])
             {
+                _clock.Observe(entry.Version);
                 _ = _writeBack.Replay(key, value, entry.Value is null, entry.Version, entry.Key);
                 InvalidateLocal(key);
             }

@@ -56,6 +56,19 @@ internal sealed class CacheClock
         }
     }
 
+    /// <summary>Moves the version clock past <paramref name="version"/> (a journal written by a clock that ran ahead).</summary>
+    public void Observe(long version)
+    {
+        while (true)
+        {
+            long last = Volatile.Read(ref _lastVersion);
+            if (last >= version || Interlocked.CompareExchange(ref _lastVersion, version, last) == last)
+            {
+                return;
+            }
+        }
+    }
+
     private static void StartCoarseTimer()
     {
         if (Volatile.Read(ref s_timer) is not null)

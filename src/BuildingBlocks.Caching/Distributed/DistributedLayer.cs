@@ -101,13 +101,13 @@ internal sealed class DistributedLayer<TKey, TValue>
         catch (Exception exception)
         {
             Log.DistributedValueUnreadable(_logger, exception, _cacheName, l2Key);
-            await RemoveAsync(key, cancellationToken).ConfigureAwait(false);
+            _ = await RemoveAsync(key, cancellationToken).ConfigureAwait(false);
             return default;
         }
     }
 
     /// <summary>Writes the key; values too large or unserializable are skipped (logged), failures remembered for repair.</summary>
-    public async ValueTask SetAsync(TKey key, TValue value, long version, CancellationToken cancellationToken)
+    public async ValueTask<bool> SetAsync(TKey key, TValue value, long version, CancellationToken cancellationToken)
     {
         string l2Key = _prefix + _formatKey(key);
         byte[] payload;
@@ -118,21 +118,19 @@ internal sealed class DistributedLayer<TKey, TValue>
         catch (Exception exception)
         {
             Log.SerializationFailed(_logger, exception, _cacheName, l2Key);
-            await RemoveAsync(key, cancellationToken).ConfigureAwait(false);
-            return;
+            return await RemoveAsync(key, cancellationToken).ConfigureAwait(false);
         }
 
         if (payload.Length > _options.MaxDistributedValueBytes)
         {
             Log.DistributedValueTooLarge(_logger, _cacheName, l2Key, payload.Length, _options.MaxDistributedValueBytes);
-            await RemoveAsync(key, cancellationToken).ConfigureAwait(false);
-            return;
+            return await RemoveAsync(key, cancellationToken).ConfigureAwait(false);
         }
 
         if (IsOpen)
         {
             RememberForRemoval(l2Key);
-            return;
+            return false;
         }
 
         byte[] bytes = new byte[HeaderBytes + payload.Length];
@@ -145,22 +143,24 @@ internal sealed class DistributedLayer<TKey, TValue>
                 .WaitAsync(_options.DistributedTimeout, _clock.Time, cancellationToken)
                 .ConfigureAwait(false);
             _needsRemoval.TryRemove(l2Key, out _);
+            return true;
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
             Fail(exception, "set");
             RememberForRemoval(l2Key);
+            return false;
         }
     }
 
     /// <summary>Removes the key; a failure is remembered and retried once L2 answers again.</summary>
-    public async ValueTask RemoveAsync(TKey key, CancellationToken cancellationToken)
+    public async ValueTask<bool> RemoveAsync(TKey key, CancellationToken cancellationToken)
     {
         string l2Key = _prefix + _formatKey(key);
         if (IsOpen)
         {
             RememberForRemoval(l2Key);
-            return;
+            return false;
         }
 
         try
@@ -169,11 +169,13 @@ internal sealed class DistributedLayer<TKey, TValue>
                 .WaitAsync(_options.DistributedTimeout, _clock.Time, cancellationToken)
                 .ConfigureAwait(false);
             _needsRemoval.TryRemove(l2Key, out _);
+            return true;
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
             Fail(exception, "remove");
             RememberForRemoval(l2Key);
+            return false;
         }
     }
 
