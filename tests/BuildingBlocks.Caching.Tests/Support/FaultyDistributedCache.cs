@@ -16,6 +16,7 @@ public enum L2Mode
 public sealed class FaultyDistributedCache(IDistributedCache inner) : IDistributedCache
 {
     private readonly TaskCompletionSource _never = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Gate? _pauseNextSet;
     private int _gets;
     private int _sets;
     private int _removes;
@@ -35,6 +36,14 @@ public sealed class FaultyDistributedCache(IDistributedCache inner) : IDistribut
     /// <summary>The entry options of the last set.</summary>
     public DistributedCacheEntryOptions? LastSetOptions { get; private set; }
 
+    /// <summary>The next set waits at the returned gate before it reaches the inner cache.</summary>
+    public Gate PauseNextSet()
+    {
+        var gate = new Gate();
+        Volatile.Write(ref _pauseNextSet, gate);
+        return gate;
+    }
+
     public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
 
     public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
@@ -51,6 +60,11 @@ public sealed class FaultyDistributedCache(IDistributedCache inner) : IDistribut
         Interlocked.Increment(ref _sets);
         LastSetOptions = options;
         await FaultAsync();
+        if (Interlocked.Exchange(ref _pauseNextSet, null) is { } pause)
+        {
+            await pause.PassAsync();
+        }
+
         await inner.SetAsync(key, value, options, token);
     }
 
