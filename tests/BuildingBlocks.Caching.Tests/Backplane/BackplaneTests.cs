@@ -124,6 +124,21 @@ public sealed class BackplaneTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Revalidation_KeepsThisNodesPendingWriteBackWrites_Readable()
+    {
+        await _b.SetAsync("mine", "not flushed yet", WriteStrategy.WriteBack, Ct);
+
+        _backplane.Inner.SimulateReconnect("connection restored");
+
+        Assert.Equal(1, _b.GetStatistics().Revalidations);
+        Assert.True(_b.TryGetLocal("mine", out string value));
+        Assert.Equal("not flushed yet", value);
+        Assert.Equal("not flushed yet", await _b.GetOrLoadAsync("mine", Ct));
+        await _b.FlushAsync(Ct);
+        Assert.Equal("not flushed yet", _store["mine"]);
+    }
+
+    [Fact]
     public async Task MessagesForAnotherCache_AreIgnored()
     {
         await _b.GetOrLoadAsync("k", Ct);

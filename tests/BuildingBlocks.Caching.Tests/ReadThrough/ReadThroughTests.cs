@@ -212,4 +212,66 @@ public sealed class ReadThroughTests
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await cache.RemoveAsync("k", (WriteStrategy)42, Ct));
         Assert.Empty(_store.Calls);
     }
+
+    [Fact]
+    public async Task ConcurrentMisses_WithL2_ShareOneL2ReadAndOneStoreLoad()
+    {
+        _store["hot"] = "value";
+        var l2 = new FaultyDistributedCache(NewL2());
+        await using Cache<string, string> cache = Create(_store, l2: l2);
+        Gate loads = _store.HoldLoads();
+
+        Task<string?>[] callers = [.. Enumerable.Range(0, 20).Select(_ => cache.GetOrLoadAsync("hot", CancellationToken.None).AsTask())];
+        await loads.WaitUntilEnteredAsync();
+        loads.Release();
+        await Eventually.CompletesAsync(Task.WhenAll(callers), "the shared load completes");
+
+        Assert.All(callers, c => Assert.Equal("value", c.Result));
+        Assert.Equal(1, _store.Loads);
+        Assert.Equal(1, l2.Gets);
+        Assert.Equal(1, l2.Sets);
+    }
+
+    [Fact]
+    public async Task OverlappingGetManyCalls_LoadEachKeyOnce()
+    {
+        for (int i = 0; i < 10; i++)
+        {
+            _store[$"k{i}"] = $"v{i}";
+        }
+
+        await using Cache<string, string> cache = Create(_store);
+        Gate loads = _store.HoldLoads();
+        Task<IReadOnlyDictionary<string, string>> first = cache.GetManyAsync(Enumerable.Range(0, 6).Select(i => $"k{i}"), CancellationToken.None).AsTask();
+        Task<IReadOnlyDictionary<string, string>> second = cache.GetManyAsync(Enumerable.Range(3, 7).Select(i => $"k{i}"), CancellationToken.None).AsTask();
+        Task<string?> single = cache.GetOrLoadAsync("k4", CancellationToken.None).AsTask();
+        loads.Release();
+
+        Assert.Equal(6, (await Eventually.CompletesAsync(first, "the first GetMany completes")).Count);
+        Assert.Equal(7, (await Eventually.CompletesAsync(second, "the second GetMany completes")).Count);
+        Assert.Equal("v4", await single);
+        Assert.Equal(10, _store.Calls.Where(c => c.Kind is StoreCallKind.LoadMany or StoreCallKind.Load).Sum(c => c.Keys.Count));
+        Assert.Equal(0, _store.Loads);
+    }
+
+    [Fact]
+    public async Task KeyComparer_DecidesWhichKeysAreTheSame_InL1LoadsAndWriteBack()
+    {
+        _store["k"] = "v";
+        await using Cache<string, string> cache = Create(_store, o =>
+        {
+            o.KeyComparer = StringComparer.OrdinalIgnoreCase;
+            o.WriteBack(w => w.FlushInterval = TimeSpan.FromHours(1));
+        }, time: NewClock());
+
+        await cache.GetOrLoadAsync("k", Ct);
+        Assert.Equal("v", await cache.GetOrLoadAsync("K", Ct));
+        Assert.Equal(1, _store.Loads);
+
+        await cache.SetAsync("X", "1", Ct);
+        await cache.SetAsync("x", "2", Ct);
+        Assert.Equal(1, cache.GetStatistics().PendingWrites);
+        Assert.True(cache.TryGetLocal("X", out string latest));
+        Assert.Equal("2", latest);
+    }
 }
