@@ -809,7 +809,9 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
             bool overtaken;
             lock (_writeBackLocks[(int)((uint)_comparer.GetHashCode(key) % (uint)_writeBackLocks.Length)])
             {
-                overtaken = _writeBack.IsPending(key);
+                // Overtaken: a write-back write of the key is waiting, or was accepted (and maybe already flushed)
+                // after this write took its version: its L1 entry is newer.
+                overtaken = _writeBack.IsPending(key) || L1VersionOf(key) > version;
                 InvalidateLoads(key);
                 if (!overtaken)
                 {
@@ -824,13 +826,9 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
                 }
             }
 
-            bool l2Updated = true;
-            if (_l2 is not null)
-            {
-                l2Updated = strategy == WriteStrategy.WriteThrough && !isDelete && !overtaken
-                    ? await _l2.SetAsync(key, value, version, CancellationToken.None).ConfigureAwait(false)
-                    : await _l2.RemoveAsync(key, CancellationToken.None).ConfigureAwait(false);
-            }
+            // L2 is only ever cleared by writes, never set: two nodes' writes of one key can reach L2 in either order,
+            // and a set landing last could leave the older value there for every node. The next load fills L2.
+            bool l2Updated = _l2 is null || await _l2.RemoveAsync(key, CancellationToken.None).ConfigureAwait(false);
 
             // When this node could not update L2, the other nodes take the key out of L2 themselves.
             await PublishAsync(l2Updated ? BackplaneMessageKind.Invalidate : BackplaneMessageKind.InvalidateIncludingDistributed, key, version, CancellationToken.None).ConfigureAwait(false);
@@ -867,6 +865,13 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         {
             _lru!.AddOrUpdate(key, entry);
         }
+    }
+
+    private long L1VersionOf(TKey key)
+    {
+        CacheEntry<TValue>? entry;
+        bool found = _lfu is not null ? _lfu.TryGet(key, out entry) : _lru!.TryGet(key, out entry);
+        return found ? entry!.Version : long.MinValue;
     }
 
     private void RemoveL1(TKey key)

@@ -37,19 +37,21 @@ public sealed class TwoNodesWithL2Tests : IAsyncLifetime
     [Fact]
     public async Task WriteThroughsOnBothNodes_WhoseL2UpdatesLandOutOfOrder_LeaveNoOlderValueInL2()
     {
-        Gate aSet = _aL2.PauseNextSet();
+        // A's write is in the store, then B's whole write happens, then A's L2 update lands: writes only clear L2,
+        // so whatever order they land in, L2 holds nothing older than the store.
+        Gate aWrite = _store.HoldWrites();
         Task writeOnA = _a.SetAsync("k", "from A", WriteStrategy.WriteThrough, CancellationToken.None).AsTask();
-        await aSet.WaitUntilEnteredAsync("A's value is in the store and A is about to update L2");
-
-        await _b.SetAsync("k", "from B", WriteStrategy.WriteThrough, Ct);
-        Assert.Equal("from B", _store["k"]);
-        aSet.Release();
+        await aWrite.WaitUntilEnteredAsync("A is writing the store");
+        _store.HoldWrites().Release();
+        aWrite.Release();
         await Eventually.CompletesAsync(writeOnA, "A's write completes");
+        await _b.SetAsync("k", "from B", WriteStrategy.WriteThrough, Ct);
 
+        Assert.Null(await _l2.GetAsync(L2Key("k"), Ct));
         await using Cache<string, string> c = Create(_store, l2: _l2);
-        Assert.Equal(_store["k"], await c.GetOrLoadAsync("k", Ct));
-        Assert.Equal(_store["k"], await _a.GetOrLoadAsync("k", Ct));
-        Assert.Equal(_store["k"], await _b.GetOrLoadAsync("k", Ct));
+        Assert.Equal("from B", await c.GetOrLoadAsync("k", Ct));
+        Assert.Equal("from B", await _a.GetOrLoadAsync("k", Ct));
+        Assert.Equal("from B", await _b.GetOrLoadAsync("k", Ct));
     }
 
     [Fact]
