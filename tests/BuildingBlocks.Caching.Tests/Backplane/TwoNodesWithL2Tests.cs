@@ -54,6 +54,28 @@ public sealed class TwoNodesWithL2Tests : IAsyncLifetime
         Assert.Equal("from B", await _b.GetOrLoadAsync("k", Ct));
     }
 
+    /// <summary>
+    /// A's write-through is in the store but A has not finished it; B's whole write of the key happens meanwhile (its
+    /// invalidation reaches A while A's write is in flight). When A finishes, its L1 must not keep A's older value.
+    /// </summary>
+    [Theory]
+    [InlineData(WriteStrategy.WriteThrough)]
+    [InlineData(WriteStrategy.WriteAround)]
+    public async Task WriteThroughOnA_OvertakenByAWriteOnB_WhileInFlight_DoesNotLeaveAsOlderValueInAsL1(WriteStrategy strategyOnB)
+    {
+        Gate applied = _store.PauseNextSaveAfterApply();
+        Task writeOnA = _a.SetAsync("k", "from A", WriteStrategy.WriteThrough, CancellationToken.None).AsTask();
+        await applied.WaitUntilEnteredAsync("A's value is in the store, A has not finished its write");
+
+        await _b.SetAsync("k", "from B", strategyOnB, Ct);
+        Assert.Equal("from B", _store["k"]);
+        applied.Release();
+        await Eventually.CompletesAsync(writeOnA, "A's write completes");
+
+        Assert.Equal("from B", await _a.GetOrLoadAsync("k", Ct));
+        Assert.Equal("from B", await _b.GetOrLoadAsync("k", Ct));
+    }
+
     [Fact]
     public async Task WriteOnA_RemovesTheKeyFromL2_AndFromBsL1()
     {
