@@ -46,6 +46,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
     private readonly CancellationTokenSource _disposing = new();
     private readonly Lock _publishGate = new();
     private readonly ConcurrentDictionary<TKey, long> _recentL2Populations;
+    private readonly ConcurrentDictionary<TKey, WriteInFlight> _writesInFlight;
     private readonly bool _coarseClock;
     private volatile bool _acceptingWriteBack = true;
     private readonly long _expirationMs;
@@ -97,6 +98,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         _comparer = _options.KeyComparer ?? EqualityComparer<TKey>.Default;
         _loads = new ConcurrentDictionary<TKey, LoadOperation<TValue>>(_comparer);
         _recentL2Populations = new ConcurrentDictionary<TKey, long>(_comparer);
+        _writesInFlight = new ConcurrentDictionary<TKey, WriteInFlight>(_comparer);
         _writeLocks = new KeyLocks<TKey>(_comparer);
         _writeBackLocks = new Lock[64];
         for (int i = 0; i < _writeBackLocks.Length; i++)
@@ -774,6 +776,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
     {
         SemaphoreSlim gate = _writeLocks.For(key);
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var flight = new WriteInFlight();
         try
         {
             if (_writeBack.IsPending(key))
@@ -784,6 +787,10 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
 
             long version = _clock.NextVersion();
             InvalidateLocal(key);
+
+            // Another node's invalidation of this key arriving while the store is being written may mean its write
+            // landed after this one: then this node must not cache its own (older) value.
+            _writesInFlight[key] = flight;
             try
             {
                 await StoreWriteAsync(key, value, isDelete, strategy).ConfigureAwait(false);
@@ -811,7 +818,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
             {
                 // Overtaken: a write-back write of the key is waiting, or was accepted (and maybe already flushed)
                 // after this write took its version: its L1 entry is newer.
-                overtaken = _writeBack.IsPending(key) || L1VersionOf(key) > version;
+                overtaken = _writeBack.IsPending(key) || L1VersionOf(key) > version || flight.Overtaken;
                 InvalidateLoads(key);
                 if (!overtaken)
                 {
@@ -835,6 +842,7 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         }
         finally
         {
+            _writesInFlight.TryRemove(new KeyValuePair<TKey, WriteInFlight>(key, flight));
             gate.Release();
         }
     }
@@ -1082,6 +1090,11 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
 
                 if (key is not null)
                 {
+                    if (!_writesInFlight.IsEmpty && _writesInFlight.TryGetValue(key, out WriteInFlight? inFlight))
+                    {
+                        inFlight.Overtaken = true;
+                    }
+
                     InvalidateLocal(key);
                     RemoveRecentL2Population(key);
                     if (message.Kind == BackplaneMessageKind.InvalidateIncludingDistributed && _l2 is not null)
@@ -1227,6 +1240,17 @@ public sealed class Cache<TKey, TValue> : ICache<TKey, TValue>, IAsyncDisposable
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
         _ => JsonSerializer.Serialize(key, _keyTypeInfo),
     };
+
+    private sealed class WriteInFlight
+    {
+        private volatile bool _overtaken;
+
+        public bool Overtaken
+        {
+            get => _overtaken;
+            set => _overtaken = value;
+        }
+    }
 
     private sealed class Subscriber(Cache<TKey, TValue> cache) : ICacheBackplaneSubscriber
     {

@@ -61,7 +61,7 @@ public sealed class BackplaneMessageCodecTests
     [Fact]
     public void Encode_UnknownKind_Throws()
     {
-        var message = new BackplaneMessage(Guid.Empty, 1, "users", ReadOnlyMemory<byte>.Empty, 1, (BackplaneMessageKind)3);
+        var message = new BackplaneMessage(Guid.Empty, 1, "users", ReadOnlyMemory<byte>.Empty, 1, (BackplaneMessageKind)99);
 
         var error = Assert.Throws<ArgumentException>(() => BackplaneMessageCodec.Encode(message));
 
