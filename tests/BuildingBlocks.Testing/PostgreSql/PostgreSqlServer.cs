@@ -240,30 +240,7 @@ public sealed class PostgreSqlServer : IAsyncDisposable
     /// <summary>The last lines of the server log, for assertion messages.</summary>
     /// <param name="lines">How many lines.</param>
     /// <returns>The lines, or a note that there is no log yet.</returns>
-    public string ReadLogTail(int lines = LogLinesInErrors)
-    {
-        try
-        {
-            using var stream = new FileStream(LogFilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            var tail = new Queue<string>(lines);
-            while (reader.ReadLine() is { } line)
-            {
-                if (tail.Count == lines)
-                {
-                    tail.Dequeue();
-                }
-
-                tail.Enqueue(line);
-            }
-
-            return tail.Count == 0 ? "(the log is empty)" : string.Join(Environment.NewLine, tail);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return $"(no log: {e.Message})";
-        }
-    }
+    public string ReadLogTail(int lines = LogLinesInErrors) => LogFile.ReadTail(LogFilePath, lines);
 
     /// <summary>Stops the server at once (<c>pg_ctl stop -m immediate</c>, or SIGKILL if that fails) and deletes the directory.</summary>
     /// <returns>A task that completes once the server is gone and the directory deleted.</returns>
