@@ -71,9 +71,10 @@ public sealed class InMemorySagaStore : ISagaStore
     }
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<SagaRecord>> AcquireAsync(string owner, int maxCount, TimeSpan leaseDuration, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<SagaRecord>> AcquireAsync(string owner, IReadOnlyCollection<string> names, int maxCount, TimeSpan leaseDuration, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(owner);
+        ArgumentNullException.ThrowIfNull(names);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
@@ -81,7 +82,7 @@ public sealed class InMemorySagaStore : ISagaStore
             DateTimeOffset now = _timeProvider.GetUtcNow();
             List<SagaRecord> acquired = [];
             foreach (SagaRecord saga in _sagas.Values
-                .Where(s => s.Status is SagaStatus.Running or SagaStatus.Compensating && (s.LeaseOwner is null || s.LeaseExpiresAt <= now))
+                .Where(s => s.Status is SagaStatus.Running or SagaStatus.Compensating && (s.LeaseOwner is null || s.LeaseExpiresAt <= now) && names.Contains(s.Name))
                 .OrderBy(s => s.UpdatedAt)
                 .ThenBy(s => s.Id, StringComparer.Ordinal)
                 .Take(maxCount)

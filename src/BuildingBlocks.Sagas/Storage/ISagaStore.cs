@@ -30,15 +30,16 @@ public interface ISagaStore
     ValueTask<bool> CheckpointAsync(SagaCheckpoint checkpoint, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Leases up to <paramref name="maxCount"/> active sagas that are not leased or whose lease expired, oldest update
-    /// first: owner set, token raised by one, expiry = now + <paramref name="leaseDuration"/>.
+    /// Leases up to <paramref name="maxCount"/> active sagas of the given definition names that are not leased or whose
+    /// lease expired, oldest update first: owner set, token raised by one, expiry = now + <paramref name="leaseDuration"/>.
     /// </summary>
     /// <param name="owner">The acquiring coordinator.</param>
+    /// <param name="names">The definition names the coordinator runs (others are left to coordinators that know them).</param>
     /// <param name="maxCount">The most sagas to lease (≥ 1).</param>
     /// <param name="leaseDuration">The lease length.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The leased sagas as they are now (with the new token).</returns>
-    ValueTask<IReadOnlyList<SagaRecord>> AcquireAsync(string owner, int maxCount, TimeSpan leaseDuration, CancellationToken cancellationToken);
+    ValueTask<IReadOnlyList<SagaRecord>> AcquireAsync(string owner, IReadOnlyCollection<string> names, int maxCount, TimeSpan leaseDuration, CancellationToken cancellationToken);
 
     /// <summary>Extends to now + <paramref name="leaseDuration"/> every given lease the owner still holds with its token.</summary>
     /// <param name="owner">The coordinator.</param>
