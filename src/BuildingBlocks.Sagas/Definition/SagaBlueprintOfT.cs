@@ -47,7 +47,7 @@ internal sealed class SagaBlueprint<TData> : SagaBlueprint
         SagaBuilder<TData> builder = new();
         try
         {
-            definition.Define(builder);
+            definition.DefineInto(builder);
         }
         catch (Exception exception) when (exception is not SagaDefinitionException)
         {

@@ -29,5 +29,7 @@ public abstract class SagaDefinition<TData>
 
     /// <summary>Declares the steps.</summary>
     /// <param name="saga">The builder.</param>
-    protected internal abstract void Define(SagaBuilder<TData> saga);
+    protected abstract void Define(SagaBuilder<TData> saga);
+
+    internal void DefineInto(SagaBuilder<TData> saga) => Define(saga);
 }
