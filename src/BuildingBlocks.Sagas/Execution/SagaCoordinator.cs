@@ -337,7 +337,8 @@ internal sealed class SagaCoordinator : IAsyncDisposable
                 }
             }
 
-            _tracked.TryRemove(saga.Id, out _);
+            // Only this run's entry: a newer run of the same saga (re-acquired with a higher token) keeps its own.
+            _tracked.TryRemove(new KeyValuePair<string, Tracked>(saga.Id, tracked));
             Interlocked.Decrement(ref _active);
             SagaEnded?.Invoke(saga.Id, ended);
             if (_moreWaiting)

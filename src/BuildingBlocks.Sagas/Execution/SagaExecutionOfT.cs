@@ -22,6 +22,7 @@ internal sealed class SagaExecution<TData> : SagaExecution
     private string? _error;
     private string _savedData;
     private string _savedProgress;
+    private bool _suspended;
 
     public SagaExecution(SagaRecord record, SagaRuntime runtime, SagaBlueprint<TData> blueprint, SagaProgress progress, TData data)
         : base(record, runtime)
@@ -136,6 +137,13 @@ internal sealed class SagaExecution<TData> : SagaExecution
             if (pending.Count == 0 && !failedBefore)
             {
                 continue;
+            }
+
+            if (stage.Group is null && pending.Count == 0)
+            {
+                // A single step recorded as failed without the switch to compensation (not written by this version): compensate now.
+                await EnterCompensationAsync(null, null, _error ?? $"Step '{stage.Steps[0].Name}' failed.").ConfigureAwait(false);
+                return Outcome.Failed;
             }
 
             if (Stopping.IsCancellationRequested)
@@ -524,6 +532,12 @@ internal sealed class SagaExecution<TData> : SagaExecution
     /// <summary>Writes a checkpoint; the caller holds the gate. Data that cannot be saved suspends the saga with its last saved data.</summary>
     private async Task WriteAsync(SagaStatus status, string? error, bool release, params SagaEvent[] events)
     {
+        if (_suspended)
+        {
+            // Another branch suspended the saga and gave its lease up: this outcome is not written.
+            throw new SagaHaltedException("The saga was suspended.");
+        }
+
         string data;
         try
         {
@@ -568,6 +582,8 @@ internal sealed class SagaExecution<TData> : SagaExecution
         // The saga parks with its last saved data and progress; the lines that were not written are dropped.
         _progress.LastSequence -= unwritten.Length;
         bool written = await SagaSuspension.SuspendAsync(Runtime, Record, _savedData, _savedProgress, reason, Abort.Token).ConfigureAwait(false);
+        _suspended = true;
+        await Abort.CancelAsync().ConfigureAwait(false);
         if (!written)
         {
             throw new SagaHaltedException("The lease was lost.") { LeaseLost = true };
