@@ -84,7 +84,7 @@ public abstract partial class SagaStoreConformanceTests
     {
         SagaStoreHarness s = await StartAsync();
         SagaRecord leased = await s.CreateAndAcquireAsync("order-1");
-        SagaSnapshot before = await s.SnapshotAsync("order-1");
+        StoredSaga before = await s.SnapshotAsync("order-1");
 
         bool written = await s.CheckpointAsync(s.Checkpoint(leased, data: "intruder", owner: B, events: [s.Event(2)], releaseLease: true));
 
@@ -97,7 +97,7 @@ public abstract partial class SagaStoreConformanceTests
     {
         SagaStoreHarness s = await StartAsync();
         SagaRecord leased = await s.CreateAndAcquireAsync("order-1");
-        SagaSnapshot before = await s.SnapshotAsync("order-1");
+        StoredSaga before = await s.SnapshotAsync("order-1");
 
         Assert.False(await s.CheckpointAsync(s.Checkpoint(leased, owner: A.ToUpperInvariant(), events: [s.Event(2)])));
 
@@ -112,7 +112,7 @@ public abstract partial class SagaStoreConformanceTests
     {
         SagaStoreHarness s = await StartAsync();
         SagaRecord leased = await s.CreateAndAcquireAsync("order-1");
-        SagaSnapshot before = await s.SnapshotAsync("order-1");
+        StoredSaga before = await s.SnapshotAsync("order-1");
         long token = offset == long.MaxValue ? long.MaxValue : leased.LeaseToken + offset;
 
         Assert.False(await s.CheckpointAsync(s.Checkpoint(leased, data: "stale", token: token, events: [s.Event(2)])));
@@ -126,7 +126,7 @@ public abstract partial class SagaStoreConformanceTests
         SagaStoreHarness s = await StartAsync();
         SagaRecord leasedByA = await s.CreateAndAcquireAsync("order-1");
         SagaRecord leasedByB = await s.TakeOverAsync(leasedByA);
-        SagaSnapshot before = await s.SnapshotAsync("order-1");
+        StoredSaga before = await s.SnapshotAsync("order-1");
 
         bool written = await s.CheckpointAsync(s.Checkpoint(leasedByA, SagaStatus.Completed, data: "from A", events: [s.Event(2, leaseToken: 1)], releaseLease: true));
 
@@ -142,7 +142,7 @@ public abstract partial class SagaStoreConformanceTests
         SagaStoreHarness s = await StartAsync();
         SagaRecord first = await s.CreateAndAcquireAsync("order-1");
         SagaRecord second = await s.TakeOverAsync(first, newOwner: A);
-        SagaSnapshot before = await s.SnapshotAsync("order-1");
+        StoredSaga before = await s.SnapshotAsync("order-1");
 
         Assert.False(await s.CheckpointAsync(s.Checkpoint(first, data: "old incarnation")));
 
@@ -156,7 +156,7 @@ public abstract partial class SagaStoreConformanceTests
         SagaStoreHarness s = await StartAsync();
         SagaRecord leased = await s.CreateAndAcquireAsync("order-1");
         await s.ReleaseAsync(A, new SagaLease("order-1", leased.LeaseToken));
-        SagaSnapshot before = await s.SnapshotAsync("order-1");
+        StoredSaga before = await s.SnapshotAsync("order-1");
 
         Assert.False(await s.CheckpointAsync(s.Checkpoint(leased, data: "after release", events: [s.Event(2)])));
 
@@ -169,7 +169,7 @@ public abstract partial class SagaStoreConformanceTests
         SagaStoreHarness s = await StartAsync();
         SagaRecord leased = await s.CreateAndAcquireAsync("order-1");
         Assert.True(await s.CheckpointAsync(s.Checkpoint(leased, data: "last", releaseLease: true)));
-        SagaSnapshot before = await s.SnapshotAsync("order-1");
+        StoredSaga before = await s.SnapshotAsync("order-1");
 
         Assert.False(await s.CheckpointAsync(s.Checkpoint(leased, data: "one more", events: [s.Event(2)])));
 
@@ -208,7 +208,7 @@ public abstract partial class SagaStoreConformanceTests
         {
             SagaId = "order-1", ExpectedStatus = SagaStatus.Running, Status = SagaStatus.Suspended, UpdatedAt = s.Now, Events = [s.Event(2, SagaEventKind.Suspended, step: null)],
         }));
-        SagaSnapshot before = await s.SnapshotAsync("order-1");
+        StoredSaga before = await s.SnapshotAsync("order-1");
 
         Assert.False(await s.CheckpointAsync(s.Checkpoint(leased, data: "stale coordinator")));
 
@@ -233,7 +233,7 @@ public abstract partial class SagaStoreConformanceTests
     {
         SagaStoreHarness s = await StartAsync();
         await s.CreateAsync("order-1");
-        SagaSnapshot before = await s.SnapshotAsync("order-1");
+        StoredSaga before = await s.SnapshotAsync("order-1");
 
         Assert.False(await s.CheckpointAsync(s.Checkpoint(before.Saga!, owner: A, token: 0, events: [s.Event(2)])));
         Assert.False(await s.CheckpointAsync(s.Checkpoint(before.Saga!, owner: A, token: 1, events: [s.Event(2)])));

@@ -20,7 +20,7 @@ public abstract partial class SagaStoreConformanceTests
     {
         SagaStoreHarness s = await StartAsync();
         await s.CreateAsync(s.Saga("order-1", data: "original", progress: "p-original"));
-        SagaSnapshot before = await s.SnapshotAsync("order-1");
+        StoredSaga before = await s.SnapshotAsync("order-1");
         s.Advance(TimeSpan.FromSeconds(1));
 
         SagaRecord duplicate = s.Saga("order-1", SagaStatus.Compensating, name: "other", version: 9, data: "duplicate", progress: "p-dup", error: "e",
@@ -36,7 +36,7 @@ public abstract partial class SagaStoreConformanceTests
     {
         SagaStoreHarness s = await StartAsync();
         SagaRecord leased = await s.CreateAndAcquireAsync("order-1");
-        SagaSnapshot before = await s.SnapshotAsync("order-1");
+        StoredSaga before = await s.SnapshotAsync("order-1");
 
         Assert.False(await s.Store.CreateAsync(s.Saga("order-1", leaseOwner: B, leaseToken: 1, leaseExpiresAt: s.Now + Lease), [s.Started()], Ct));
 

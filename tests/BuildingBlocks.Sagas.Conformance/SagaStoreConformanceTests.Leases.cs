@@ -8,7 +8,7 @@ public abstract partial class SagaStoreConformanceTests
         SagaStoreHarness s = await StartAsync();
         await s.CreateManyAsync(["order-1", "order-2"]);
         IReadOnlyList<SagaRecord> leased = await s.AcquireAsync(A);
-        SagaSnapshot before = await s.SnapshotAsync("order-1");
+        StoredSaga before = await s.SnapshotAsync("order-1");
         s.Advance(TimeSpan.FromSeconds(20) + (5 * Microsecond));
         TimeSpan duration = TimeSpan.FromSeconds(40) + (7 * Microsecond);
 
@@ -69,7 +69,7 @@ public abstract partial class SagaStoreConformanceTests
         Assert.Equal("taken-over", takenOver.Id);
         await s.ReleaseAsync(A, new SagaLease("released", a["released"].LeaseToken));
         Assert.True(await s.CheckpointAsync(s.Checkpoint(a["finished"], SagaStatus.Completed, releaseLease: true)));
-        SagaSnapshot[] before = await Task.WhenAll(new[] { "taken-over", "released", "finished", "wrong-token", "other-owner" }.Select(s.SnapshotAsync));
+        StoredSaga[] before = await Task.WhenAll(new[] { "taken-over", "released", "finished", "wrong-token", "other-owner" }.Select(s.SnapshotAsync));
         s.Advance(TimeSpan.FromSeconds(1));
 
         IReadOnlyList<string> lost = await s.RenewAsync(
@@ -84,7 +84,7 @@ public abstract partial class SagaStoreConformanceTests
 
         Assert.Equal(["finished", "other-owner", "released", "taken-over", "unknown", "wrong-token"], lost.Order(StringComparer.Ordinal));
         Assert.Equal(s.Now + Lease, (await s.GetAsync("held")).LeaseExpiresAt);
-        foreach (SagaSnapshot snapshot in before)
+        foreach (StoredSaga snapshot in before)
         {
             await s.AssertUnchangedAsync(snapshot);
         }
@@ -115,7 +115,7 @@ public abstract partial class SagaStoreConformanceTests
     {
         SagaStoreHarness s = await StartAsync();
         SagaRecord leased = await s.CreateAndAcquireAsync("order-1");
-        SagaSnapshot before = await s.SnapshotAsync("order-1");
+        StoredSaga before = await s.SnapshotAsync("order-1");
         s.Advance(TimeSpan.FromSeconds(1));
 
         await s.ReleaseAsync(A, new SagaLease("order-1", leased.LeaseToken));
@@ -132,7 +132,7 @@ public abstract partial class SagaStoreConformanceTests
         await s.TakeOverAsync(oldLease);
         await s.CreateAsync(s.Saga("other-owner", leaseOwner: B, leaseToken: 4, leaseExpiresAt: s.Now + Lease));
         await s.CreateAsync("never-leased");
-        SagaSnapshot[] before = await Task.WhenAll(new[] { "taken-over", "other-owner", "never-leased" }.Select(s.SnapshotAsync));
+        StoredSaga[] before = await Task.WhenAll(new[] { "taken-over", "other-owner", "never-leased" }.Select(s.SnapshotAsync));
 
         await s.ReleaseAsync(
             A,
@@ -141,7 +141,7 @@ public abstract partial class SagaStoreConformanceTests
             new SagaLease("never-leased", 0),
             new SagaLease("unknown", 1));
 
-        foreach (SagaSnapshot snapshot in before)
+        foreach (StoredSaga snapshot in before)
         {
             await s.AssertUnchangedAsync(snapshot);
         }
@@ -195,7 +195,7 @@ public abstract partial class SagaStoreConformanceTests
     {
         SagaStoreHarness s = await StartAsync();
         await s.CreateAndAcquireAsync("order-1");
-        SagaSnapshot before = await s.SnapshotAsync("order-1");
+        StoredSaga before = await s.SnapshotAsync("order-1");
 
         await s.ReleaseAsync(A);
 

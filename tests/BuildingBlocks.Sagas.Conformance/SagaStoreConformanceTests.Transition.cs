@@ -48,7 +48,7 @@ public abstract partial class SagaStoreConformanceTests
     {
         SagaStoreHarness s = await StartAsync();
         await s.CreateAsync(s.Saga("order-1", SagaStatus.CompensationFailed));
-        SagaSnapshot before = await s.SnapshotAsync("order-1");
+        StoredSaga before = await s.SnapshotAsync("order-1");
 
         Assert.False(await s.TransitionAsync(Retry("order-1", s.Now, expected: SagaStatus.Suspended, events: [s.Event(2, SagaEventKind.Retried)])));
 
@@ -72,7 +72,7 @@ public abstract partial class SagaStoreConformanceTests
         SagaStoreHarness s = await StartAsync();
         SagaRecord leased = await s.CreateAndAcquireAsync("order-1");
         s.Advance(Lease - Microsecond);
-        SagaSnapshot before = await s.SnapshotAsync("order-1");
+        StoredSaga before = await s.SnapshotAsync("order-1");
 
         Assert.False(await s.TransitionAsync(Retry("order-1", s.Now, SagaStatus.Running, SagaStatus.Suspended, events: [s.Event(2, SagaEventKind.Suspended)])));
 

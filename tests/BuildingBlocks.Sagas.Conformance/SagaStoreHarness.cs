@@ -116,10 +116,12 @@ public sealed class SagaStoreHarness
     public Task<SagaRecord> CreateAsync(string id, SagaStatus status = SagaStatus.Running, string name = DefaultName, DateTimeOffset? updatedAt = null) =>
         CreateAsync(Saga(id, status, name, updatedAt: updatedAt));
 
-    /// <summary>Stores many unleased sagas concurrently (the store may commit them together).</summary>
+    /// <summary>Stores many unleased sagas concurrently, each call on the thread pool (so a store may commit them together).</summary>
     public async Task CreateManyAsync(IEnumerable<string> ids, SagaStatus status = SagaStatus.Running)
     {
-        bool[] created = await Task.WhenAll(ids.Select(id => Store.CreateAsync(Saga(id, status), [Started()], Ct).AsTask()));
+        SagaRecord[] sagas = [.. ids.Select(id => Saga(id, status))];
+        SagaEvent[] started = [Started()];
+        bool[] created = await Task.WhenAll(sagas.Select(saga => Task.Run(async () => await Store.CreateAsync(saga, started, Ct), Ct)));
         Assert.All(created, Assert.True);
     }
 
@@ -202,14 +204,14 @@ public sealed class SagaStoreHarness
     public async Task<IReadOnlyList<SagaRecord>> QueryAsync(SagaQuery query) => await Store.QueryAsync(query, Ct);
 
     /// <summary>The saga row (or null) and its history, to compare before and after a call that must change nothing.</summary>
-    public async Task<SagaSnapshot> SnapshotAsync(string id) =>
+    public async Task<StoredSaga> SnapshotAsync(string id) =>
         new(await Store.GetAsync(id, Ct), await Store.GetEventsAsync(id, Ct));
 
     /// <summary>Asserts the saga's row and history are what <paramref name="before"/> recorded.</summary>
-    public async Task AssertUnchangedAsync(SagaSnapshot before)
+    public async Task AssertUnchangedAsync(StoredSaga before)
     {
         string id = before.Saga?.Id ?? throw new ArgumentException("Snapshot of an unknown saga.", nameof(before));
-        SagaSnapshot after = await SnapshotAsync(id);
+        StoredSaga after = await SnapshotAsync(id);
         AssertSameRecord(before.Saga, after.Saga);
         AssertSameEvents(before.Events, after.Events);
     }
@@ -264,4 +266,4 @@ public sealed class SagaStoreHarness
 /// <summary>A saga's row (null when unknown) and its history at one moment.</summary>
 /// <param name="Saga">The row.</param>
 /// <param name="Events">The history.</param>
-public sealed record SagaSnapshot(SagaRecord? Saga, IReadOnlyList<SagaEvent> Events);
+public sealed record StoredSaga(SagaRecord? Saga, IReadOnlyList<SagaEvent> Events);

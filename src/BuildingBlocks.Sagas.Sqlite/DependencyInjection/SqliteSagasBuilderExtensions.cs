@@ -9,8 +9,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class SqliteSagasBuilderExtensions
 {
     /// <summary>
-    /// Keeps sagas in a SQLite file: <see cref="SqliteSagaStore"/> replaces the in-memory store (and any store chosen
-    /// before) as the <see cref="ISagaStore"/>, with options validated at start-up. The store uses the container's
+    /// Keeps sagas in a SQLite file: one <see cref="SqliteSagaStore"/> (also resolvable as itself) replaces the in-memory
+    /// store (and any store chosen before) as the <see cref="ISagaStore"/>, with options validated at start-up. The store uses the container's
     /// <see cref="TimeProvider"/>, or the system clock, and is disposed with the container.
     /// </summary>
     /// <param name="builder">The builder <c>AddSagas</c> returned.</param>
@@ -39,15 +39,16 @@ public static class SqliteSagasBuilderExtensions
         for (int i = builder.Services.Count - 1; i >= 0; i--)
         {
             ServiceDescriptor descriptor = builder.Services[i];
-            if (descriptor.ServiceType == typeof(ISagaStore) && !descriptor.IsKeyedService)
+            if ((descriptor.ServiceType == typeof(ISagaStore) || descriptor.ServiceType == typeof(SqliteSagaStore)) && !descriptor.IsKeyedService)
             {
                 builder.Services.RemoveAt(i);
             }
         }
 
-        builder.Services.AddSingleton<ISagaStore>(sp => new SqliteSagaStore(
+        builder.Services.AddSingleton(sp => new SqliteSagaStore(
             sp.GetRequiredService<IOptions<SqliteSagaStoreOptions>>().Value,
             sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        builder.Services.AddSingleton<ISagaStore>(sp => sp.GetRequiredService<SqliteSagaStore>());
         return builder;
     }
 }
