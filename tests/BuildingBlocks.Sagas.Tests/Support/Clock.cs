@@ -13,7 +13,7 @@ public static class Clock
     /// Advances <paramref name="clock"/> by <paramref name="step"/> at a time, giving the coordinator a moment of real time
     /// after each, until <paramref name="condition"/> holds; fails after <paramref name="maxSteps"/>.
     /// </summary>
-    public static async Task AdvanceUntilAsync(this FakeTimeProvider clock, Func<bool> condition, TimeSpan step, int maxSteps, string what)
+    public static async Task AdvanceUntilAsync(this FakeTimeProvider clock, Func<bool> condition, TimeSpan step, int maxSteps, string what, int settleMilliseconds = 100)
     {
         for (int i = 0; i < maxSteps; i++)
         {
@@ -23,7 +23,7 @@ public static class Clock
             }
 
             clock.Advance(step);
-            for (int spin = 0; spin < 20 && !condition(); spin++)
+            for (int spin = 0; spin < settleMilliseconds / 5 && !condition(); spin++)
             {
                 await Task.Delay(5, TestContext.Current.CancellationToken);
             }
@@ -32,9 +32,13 @@ public static class Clock
         Assert.True(condition(), $"After advancing the clock {maxSteps} x {step}: expected {what}.");
     }
 
-    /// <summary>Options for fake-clock hosts: leases so long that advancing the clock never expires them.</summary>
+    /// <summary>
+    /// Options for fake-clock hosts: leases so long that advancing the clock never expires them, and no default attempt
+    /// timeout (tests that advance the clock set the timeouts they mean).
+    /// </summary>
     public static void LongLeases(SagaOptions options)
     {
+        options.DefaultAttemptTimeout = null;
         options.LeaseDuration = TimeSpan.FromHours(6);
         options.LeaseRenewalInterval = TimeSpan.FromHours(1);
     }
