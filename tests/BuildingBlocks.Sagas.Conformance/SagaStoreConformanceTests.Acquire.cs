@@ -238,6 +238,24 @@ public abstract partial class SagaStoreConformanceTests
     }
 
     [Fact]
+    public async Task Acquire_NamesWithQuotesBackslashesAndUnicode_MatchExactly()
+    {
+        SagaStoreHarness s = await StartAsync();
+        string[] names = ["he said \"hi\"", "back\\slash", "名前-😀", "[\"json\"]", "it's"];
+        foreach ((string name, int i) in names.Select((n, i) => (n, i)))
+        {
+            await s.CreateAsync($"saga-{i}", name: name);
+        }
+
+        for (int i = 0; i < names.Length; i++)
+        {
+            Assert.Equal($"saga-{i}", (await s.AcquireOneAsync(names: [names[i]])).Id);
+        }
+
+        Assert.Empty(await s.AcquireAsync(B, names: ["he said", "json", "名前"]));
+    }
+
+    [Fact]
     public async Task Acquire_NoNames_TakesNothing()
     {
         SagaStoreHarness s = await StartAsync();
