@@ -1,7 +1,6 @@
 using BuildingBlocks.Sagas.PostgreSql.Tests.Support;
 using BuildingBlocks.Testing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -13,16 +12,15 @@ namespace BuildingBlocks.Sagas.PostgreSql.Tests.DependencyInjection;
 public sealed class PostgreSqlSagasBuilderExtensionsTests(PostgreSqlFixture fixture) : StoreFactory(fixture)
 {
     [Fact]
-    public async Task UsePostgreSql_ReplacesTheDefaultStore_WithOneSingletonOnTheContainersClock()
+    public async Task UsePostgreSql_ReplacesTheInMemoryStoreOfAddSagas_WithOneSingletonOnTheContainersClock()
     {
         string schema = PostgreSqlDatabase.NewSchema();
         var time = new FakeTimeProvider(Start);
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(time);
-        var builder = new SagasBuilder(services);
-        services.TryAddSingleton<ISagaStore, InMemorySagaStore>(); // what AddSagas registers
 
-        builder.UsePostgreSql(ConnectionString, o => o.Schema = schema);
+        services.AddSagas().UsePostgreSql(ConnectionString, o => o.Schema = schema);
+        services.AddSagas(); // safe to call again: the in-memory default does not come back
         await using ServiceProvider provider = services.BuildServiceProvider();
 
         var store = Assert.IsType<PostgreSqlSagaStore>(provider.GetRequiredService<ISagaStore>());
@@ -40,7 +38,7 @@ public sealed class PostgreSqlSagasBuilderExtensionsTests(PostgreSqlFixture fixt
         await using NpgsqlDataSource dataSource = NpgsqlDataSource.Create(ConnectionString);
         string schema = PostgreSqlDatabase.NewSchema();
         var services = new ServiceCollection();
-        var builder = new SagasBuilder(services);
+        ISagasBuilder builder = services.AddSagas();
 
         builder.UsePostgreSql("Host=first.invalid", o => o.Schema = "first");
         builder.UsePostgreSql(_ => dataSource, o => o.Schema = schema);
@@ -58,7 +56,7 @@ public sealed class PostgreSqlSagasBuilderExtensionsTests(PostgreSqlFixture fixt
         string schema = PostgreSqlDatabase.NewSchema();
         var services = new ServiceCollection();
         services.AddSingleton(NpgsqlDataSource.Create(ConnectionString));
-        new SagasBuilder(services).UsePostgreSql(sp => sp.GetRequiredService<NpgsqlDataSource>(), o => o.Schema = schema);
+        services.AddSagas().UsePostgreSql(sp => sp.GetRequiredService<NpgsqlDataSource>(), o => o.Schema = schema);
         NpgsqlDataSource dataSource;
         await using (ServiceProvider provider = services.BuildServiceProvider())
         {
@@ -77,7 +75,7 @@ public sealed class PostgreSqlSagasBuilderExtensionsTests(PostgreSqlFixture fixt
     public async Task InvalidOptions_FailTheHostStart_WithMessagesNamingTheOptions()
     {
         HostApplicationBuilder host = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        new SagasBuilder(host.Services).UsePostgreSql("Host=localhost", o =>
+        host.Services.AddSagas().UsePostgreSql("Host=localhost", o =>
         {
             o.Schema = "Bad-Name";
             o.CommandTimeout = TimeSpan.Zero;
@@ -94,18 +92,12 @@ public sealed class PostgreSqlSagasBuilderExtensionsTests(PostgreSqlFixture fixt
     public async Task AContainerDisposedWithoutAwait_DisposesTheStore()
     {
         var services = new ServiceCollection();
-        new SagasBuilder(services).UsePostgreSql(ConnectionString, o => o.Schema = PostgreSqlDatabase.NewSchema());
+        services.AddSagas().UsePostgreSql(ConnectionString, o => o.Schema = PostgreSqlDatabase.NewSchema());
         ServiceProvider provider = services.BuildServiceProvider();
         PostgreSqlSagaStore store = provider.GetRequiredService<PostgreSqlSagaStore>();
 
         provider.Dispose();
 
         _ = await Assert.ThrowsAsync<ObjectDisposedException>(async () => await store.GetAsync("s1", Ct));
-    }
-
-    /// <summary>Stands in for what AddSagas returns, until the core has it.</summary>
-    private sealed class SagasBuilder(IServiceCollection services) : ISagasBuilder
-    {
-        public IServiceCollection Services { get; } = services;
     }
 }

@@ -41,7 +41,9 @@ public static class PostgreSqlDatabase
                     _ = await create.ExecuteNonQueryAsync();
                 }
 
-                s_connectionString = new NpgsqlConnectionStringBuilder(fixture.ConnectionString) { Database = Name }.ConnectionString;
+                // Tests run side by side, each with stores of their own; a small pool per store keeps them well under the
+                // server's 200 connections (the default 100 per pool lets two tests that fire 200 calls at once exhaust it).
+                s_connectionString = new NpgsqlConnectionStringBuilder(fixture.ConnectionString) { Database = Name, MaxPoolSize = 16 }.ConnectionString;
             }
 
             return s_connectionString;
