@@ -6,6 +6,7 @@ IShowcaseSection[] sections =
     new ConsistentHashingSection(),
     new TaskQueueSection(),
     new CachingSection(),
+    new SagasSection(),
 ];
 
 using var cancellation = new CancellationTokenSource();
