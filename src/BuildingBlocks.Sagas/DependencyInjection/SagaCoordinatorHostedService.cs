@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace BuildingBlocks.Sagas;
 
 /// <summary>Checks the definitions at start-up and runs this process's coordinator while the host runs.</summary>
-internal sealed class SagaCoordinatorHostedService : IHostedService
+internal sealed class SagaCoordinatorHostedService : IHostedLifecycleService
 {
     private readonly IServiceProvider _services;
     private readonly SagaOptions _options;
@@ -29,6 +29,23 @@ internal sealed class SagaCoordinatorHostedService : IHostedService
         await coordinator.StartAsync().ConfigureAwait(false);
         Log.CoordinatorStarted(runtime.Logger, runtime.CoordinatorId, runtime.Store.GetType().Name, registry.Names.Count, registry.Names);
     }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Runs first when the host stops: running sagas start no new step from here on.</summary>
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        if (_options.RunCoordinator)
+        {
+            ((SagaCoordinator)_services.GetService(typeof(SagaCoordinator))!).BeginStop();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) =>
         _options.RunCoordinator ? ((SagaCoordinator)_services.GetService(typeof(SagaCoordinator))!).StopAsync(cancellationToken) : Task.CompletedTask;

@@ -22,6 +22,7 @@ internal sealed class SagaCoordinator : IAsyncDisposable
     private int _active;
     private volatile bool _running;
     private volatile bool _moreWaiting = true;
+    private bool _stopFinished;
     private Task? _acquireLoop;
     private Task? _renewLoop;
 
@@ -79,6 +80,11 @@ internal sealed class SagaCoordinator : IAsyncDisposable
     {
         Tracked tracked = new(saga);
         _tracked[saga.Id] = tracked;
+        if (_stopping.IsCancellationRequested)
+        {
+            tracked.Stop();
+        }
+
         _ = Task.Run(() => RunAsync(tracked));
     }
 
@@ -89,19 +95,33 @@ internal sealed class SagaCoordinator : IAsyncDisposable
         Wake();
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a graceful stop at once (synchronously): no new sagas, no new steps or attempts; running attempts finish.
+    /// Called when the host begins stopping, before any hosted service's StopAsync.
+    /// </summary>
+    public void BeginStop()
     {
         if (_acquireLoop is null || _stopping.IsCancellationRequested)
         {
             return;
         }
 
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        _stopping.Cancel();
         foreach (Tracked tracked in _tracked.Values)
         {
             tracked.Stop();
         }
+    }
 
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_acquireLoop is null || _stopFinished)
+        {
+            return;
+        }
+
+        _stopFinished = true;
+        BeginStop();
         await _acquireLoop.ConfigureAwait(false);
         TimeSpan timeout = _runtime.Options.ShutdownTimeout;
         if (!await AllEndedAsync(timeout, cancellationToken).ConfigureAwait(false))

@@ -6,6 +6,7 @@ namespace BuildingBlocks.Sagas;
 /// </summary>
 public sealed class InMemorySagaStore : ISagaStore
 {
+    private const int MaxIdLength = 200;
     private readonly Lock _gate = new();
     private readonly SortedDictionary<string, SagaRecord> _sagas = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<SagaEvent>> _events = new(StringComparer.Ordinal);
@@ -30,6 +31,11 @@ public sealed class InMemorySagaStore : ISagaStore
     {
         ArgumentNullException.ThrowIfNull(saga);
         ArgumentNullException.ThrowIfNull(events);
+        if (string.IsNullOrEmpty(saga.Id) || saga.Id.Length > MaxIdLength)
+        {
+            throw new ArgumentException($"A saga id must be 1 to {MaxIdLength} characters; got {saga.Id?.Length ?? 0}.", nameof(saga));
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
@@ -47,6 +53,7 @@ public sealed class InMemorySagaStore : ISagaStore
     public ValueTask<bool> CheckpointAsync(SagaCheckpoint checkpoint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentException.ThrowIfNullOrEmpty(checkpoint.LeaseOwner, nameof(checkpoint));
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
@@ -54,6 +61,8 @@ public sealed class InMemorySagaStore : ISagaStore
             {
                 return ValueTask.FromResult(false);
             }
+
+            EnsureNewSequences(saga.Id, checkpoint.Events);
 
             _sagas[saga.Id] = saga with
             {
@@ -170,6 +179,11 @@ public sealed class InMemorySagaStore : ISagaStore
     public ValueTask<IReadOnlyList<SagaRecord>> QueryAsync(SagaQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit is < 1 or > 1000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(query), query.Limit, "SagaQuery.Limit must be between 1 and 1000.");
+        }
+
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
@@ -219,6 +233,7 @@ public sealed class InMemorySagaStore : ISagaStore
                 return ValueTask.FromResult(false);
             }
 
+            EnsureNewSequences(saga.Id, transition.Events);
             _sagas[saga.Id] = saga with
             {
                 Status = transition.Status,
@@ -230,6 +245,20 @@ public sealed class InMemorySagaStore : ISagaStore
             };
             _events[saga.Id].AddRange(transition.Events);
             return ValueTask.FromResult(true);
+        }
+    }
+
+    /// <summary>Refuses history lines whose numbers exist (as the SQL stores' primary keys do), before anything changes.</summary>
+    private void EnsureNewSequences(string sagaId, IReadOnlyList<SagaEvent> events)
+    {
+        List<SagaEvent> stored = _events[sagaId];
+        HashSet<long> seen = [.. stored.Select(e => e.Sequence)];
+        foreach (SagaEvent line in events)
+        {
+            if (!seen.Add(line.Sequence))
+            {
+                throw new InvalidOperationException($"Saga '{sagaId}' already has history line {line.Sequence}; nothing was written.");
+            }
         }
     }
 

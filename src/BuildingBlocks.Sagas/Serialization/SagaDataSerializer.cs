@@ -33,9 +33,10 @@ internal sealed class SagaDataSerializer<TData>
         {
             json = JsonSerializer.Serialize(data, _typeInfo);
         }
-        catch (Exception exception) when (exception is JsonException or NotSupportedException or InvalidOperationException)
+        catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            throw new SagaDataException($"Saga data {typeof(TData).Name} cannot be serialized to JSON: {exception.Message}", exception);
+            // Any error: the serializer's own, or one thrown by a property getter of the data.
+            throw new SagaDataException($"Saga data {typeof(TData).Name} cannot be serialized to JSON: {exception.GetType().Name}: {exception.Message}", exception);
         }
 
         int bytes = Encoding.UTF8.GetByteCount(json);
@@ -54,9 +55,10 @@ internal sealed class SagaDataSerializer<TData>
             return JsonSerializer.Deserialize(json, _typeInfo)
                 ?? throw new SagaDataException($"Saga data {typeof(TData).Name} reads back as null.");
         }
-        catch (Exception exception) when (exception is JsonException or NotSupportedException or InvalidOperationException)
+        catch (Exception exception) when (exception is not SagaDataException and not OperationCanceledException)
         {
-            throw new SagaDataException($"Saga data {typeof(TData).Name} cannot be read back from JSON: {exception.Message}", exception);
+            // Any error: the serializer's own, or one thrown by a constructor or setter of the data.
+            throw new SagaDataException($"Saga data {typeof(TData).Name} cannot be read back from JSON: {exception.GetType().Name}: {exception.Message}", exception);
         }
     }
 
