@@ -174,8 +174,8 @@ public sealed class SagaTestHost : IAsyncDisposable
 
     public async Task StartAsync()
     {
-        _started = true;
         await _host.StartAsync(Ct);
+        _started = true;
     }
 
     public async Task StopAsync()
