@@ -117,7 +117,12 @@ internal sealed class FreezeScenario(CrashTarget target, string ledger, FreezeSe
         var wait = Stopwatch.StartNew();
         while (true)
         {
-            Dictionary<string, SagaRecord> now = (await ReadAllAsync(cancellationToken)).ToDictionary(s => s.Id, StringComparer.Ordinal);
+            Dictionary<string, SagaRecord> now = [];
+            foreach (string id in held.Keys)
+            {
+                now[id] = (await target.Store.GetAsync(id, cancellationToken))!;
+            }
+
             if (held.All(h => now[h.Key].LeaseToken > h.Value))
             {
                 break;
@@ -237,9 +242,6 @@ internal sealed class FreezeScenario(CrashTarget target, string ledger, FreezeSe
     private async Task<IReadOnlyList<SagaRecord>> ReadActiveAsync(CancellationToken cancellationToken) =>
         await target.Store.QueryAsync(new SagaQuery { Statuses = [SagaStatus.Running, SagaStatus.Compensating], Limit = 1000 }, cancellationToken);
 
-    private async Task<IReadOnlyList<SagaRecord>> ReadAllAsync(CancellationToken cancellationToken) =>
-        await target.Store.QueryAsync(new SagaQuery { Limit = 1000 }, cancellationToken);
-
     private void Collect(ChildProcess process) =>
         Failures.AddRange(process.Lines
             .Where(l => l.StartsWith("CHECKPOINT FAILED", StringComparison.Ordinal) || l.StartsWith("SUSPENDED", StringComparison.Ordinal) || l.StartsWith("STORE CALL FAILED", StringComparison.Ordinal))
@@ -254,8 +256,8 @@ internal sealed record FreezeSettings
     /// <summary>Freeze cycles at least.</summary>
     public int MinCycles { get; init; } = 2;
 
-    /// <summary>Freeze cycles at most, while no stale checkpoint was seen refused.</summary>
-    public int MaxCycles { get; init; } = 5;
+    /// <summary>Freeze cycles at most, while no stale checkpoint was seen refused (3 more than <see cref="MinCycles"/>).</summary>
+    public int MaxCycles => MinCycles + 3;
 
     /// <summary>Sagas each frozen coordinator starts (and holds).</summary>
     public int BatchSize { get; init; } = 16;

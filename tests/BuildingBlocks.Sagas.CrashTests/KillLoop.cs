@@ -6,11 +6,12 @@ using BuildingBlocks.Testing;
 namespace BuildingBlocks.Sagas.CrashTests;
 
 /// <summary>
-/// Runs crash-host coordinators one after another on one store and kills each with SIGKILL at a random moment: while it
-/// starts sagas, mid-step, between steps, mid-compensation, during a checkpoint. Each run first starts a batch of new
-/// sagas (and again the ones its killed predecessor may not have started: starting an existing id starts nothing), so
-/// every run has work at once while the killed runs' sagas wait for their leases to expire. After the adding window a
-/// few more killed runs drain, then one clean run finishes everything (exit code 0 once no saga is active).
+/// Runs crash-host coordinators on one store, two at a time, cycle after cycle, and kills each with SIGKILL at a random
+/// moment of its own: while it starts sagas, mid-step, between steps, mid-compensation, during a checkpoint, while the
+/// other still runs (and acquires what the killed one held once its leases expire). The first run of a cycle starts a
+/// batch of new sagas (and again the ones its killed predecessor may not have started: starting an existing id starts
+/// nothing), so every cycle has work at once while the killed runs' sagas wait for their leases to expire. After the
+/// adding window a few more cycles drain, then one clean run finishes everything (exit code 0 once no saga is active).
 /// </summary>
 internal sealed class KillLoop(CrashTarget target, string ledger, KillLoopSettings settings)
 {
@@ -18,6 +19,9 @@ internal sealed class KillLoop(CrashTarget target, string ledger, KillLoopSettin
 
     /// <summary>How many runs were killed.</summary>
     public int Kills { get; private set; }
+
+    /// <summary>How many times a set of runs was started and killed.</summary>
+    public int Cycles { get; private set; }
 
     /// <summary>How many sagas were started (indexes 0..SagaCount-1).</summary>
     public int SagaCount { get; private set; }
@@ -61,19 +65,54 @@ internal sealed class KillLoop(CrashTarget target, string ledger, KillLoopSettin
                 break;
             }
 
-            await using ChildProcess run = SagaCrashHost.StartRun(target, ledger, $"run{Kills + 1}", started, wanted - started, maxPause: settings.MaxPause);
-            await SagaCrashHost.WaitReadyAsync(run, cancellationToken);
-            int delay = random.Next(settings.MinLife, settings.MaxLife + 1);
-            await Task.Delay(delay, cancellationToken);
-            Assert.False(run.HasExited, $"A run exited before it was killed.{Environment.NewLine}{run.Describe()}");
-            run.Kill();
-            await run.WaitForExitAsync(TimeSpan.FromSeconds(15), cancellationToken);
-            Kills++;
-            KillDelays.Add(delay);
-            int before = started;
-            started = StartedUpTo(run, started, wanted);
-            TestContext.Current.TestOutputHelper?.WriteLine($"run {Kills}: active {active}, wanted {wanted}, started {before}->{started}, lived {delay} ms, {run.Lines.Count} lines, t={clock.Elapsed.TotalSeconds:F1}");
-            Collect(run);
+            // Several coordinators at once (the first starts the batch), each killed at its own random moment.
+            Cycles++;
+            List<ChildProcess> runs = [];
+            try
+            {
+                for (int i = 0; i < settings.Coordinators; i++)
+                {
+                    runs.Add(SagaCrashHost.StartRun(target, ledger, $"run{Cycles}.{i + 1}", started, i == 0 ? wanted - started : 0, maxPause: settings.MaxPause));
+                }
+
+                foreach (ChildProcess run in runs)
+                {
+                    await SagaCrashHost.WaitReadyAsync(run, cancellationToken);
+                }
+
+                var lived = Stopwatch.StartNew();
+                List<(int Delay, ChildProcess Run)> schedule = [.. runs.Select(r => (random.Next(settings.MinLife, settings.MaxLife + 1), r)).OrderBy(k => k.Item1)];
+                foreach ((int delay, ChildProcess run) in schedule)
+                {
+                    TimeSpan wait = TimeSpan.FromMilliseconds(delay) - lived.Elapsed;
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, cancellationToken);
+                    }
+
+                    Assert.False(run.HasExited, $"A run exited before it was killed.{Environment.NewLine}{run.Describe()}");
+                    run.Kill();
+                    Kills++;
+                    KillDelays.Add(delay);
+                }
+
+                foreach (ChildProcess run in runs)
+                {
+                    await run.WaitForExitAsync(TimeSpan.FromSeconds(15), cancellationToken);
+                    Collect(run);
+                }
+
+                int before = started;
+                started = StartedUpTo(runs[0], started, wanted);
+                TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cycle {Cycles}: active {active}, started {before}->{started} of {wanted}, killed after {string.Join("/", schedule.Select(k => k.Item1))} ms, t={clock.Elapsed.TotalSeconds:F1} s"));
+            }
+            finally
+            {
+                foreach (ChildProcess run in runs)
+                {
+                    await run.DisposeAsync();
+                }
+            }
         }
 
         SagaCount = wanted;
@@ -88,7 +127,7 @@ internal sealed class KillLoop(CrashTarget target, string ledger, KillLoopSettin
     public string Summary() =>
         string.Create(
             CultureInfo.InvariantCulture,
-            $"{target.Name}: seed {settings.Seed}, {SagaCount} sagas, {Kills} runs killed (lived {(KillDelays.Count == 0 ? 0 : KillDelays.Min())}-{(KillDelays.Count == 0 ? 0 : KillDelays.Max())} ms after READY), final clean run {FinalRun.TotalSeconds:F1} s; protocol lines: {(_notes.Count == 0 ? "none" : string.Join(", ", _notes.GroupBy(Kind).Select(g => $"{g.Key} x{g.Count()}")))}");
+            $"{target.Name}: seed {settings.Seed}, {SagaCount} sagas, {Kills} runs killed in {Cycles} cycles of {settings.Coordinators} coordinators (lived {(KillDelays.Count == 0 ? 0 : KillDelays.Min())}-{(KillDelays.Count == 0 ? 0 : KillDelays.Max())} ms after READY), final clean run {FinalRun.TotalSeconds:F1} s; protocol lines: {(_notes.Count == 0 ? "none" : string.Join(", ", _notes.GroupBy(Kind).Select(g => $"{g.Key} x{g.Count()}")))}");
 
     private static readonly string[] s_noteKinds = ["LEASE LOST", "REFUSED", "CHECKPOINT FAILED", "SUSPENDED", "STORE CALL FAILED"];
 
@@ -139,11 +178,14 @@ internal sealed record KillLoopSettings
     /// <summary>How long killed runs go on after the adding window while sagas are still active.</summary>
     public TimeSpan DrainWindow { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>New sagas per run.</summary>
-    public int BatchSize { get; init; } = 12;
+    /// <summary>Coordinator processes per cycle, on the same store at once (the first one starts the cycle's sagas).</summary>
+    public int Coordinators { get; init; } = 2;
+
+    /// <summary>New sagas per cycle.</summary>
+    public int BatchSize { get; init; } = 20;
 
     /// <summary>No new sagas while this many are active (the backlog stays small enough to finish).</summary>
-    public int MaxActive { get; init; } = 40;
+    public int MaxActive { get; init; } = 48;
 
     /// <summary>A run lives this long after READY at least.</summary>
     public int MinLife { get; init; } = 100;
@@ -152,7 +194,7 @@ internal sealed record KillLoopSettings
     public int MaxLife { get; init; } = 1200;
 
     /// <summary>The steps' longest pause before and after their ledger call.</summary>
-    public TimeSpan MaxPause { get; init; } = TimeSpan.FromMilliseconds(30);
+    public TimeSpan MaxPause { get; init; } = TimeSpan.FromMilliseconds(50);
 
     public TimeSpan FinalRunTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }

@@ -14,7 +14,7 @@ public sealed class SqliteFreezeTests
         string ledger = directory.File("ledger.db");
         await using CrashTarget target = CrashTarget.Sqlite(directory.File("sagas.db"));
 
-        var scenario = new FreezeScenario(target, ledger, new FreezeSettings { Seed = CrashSettings.Seed() });
+        var scenario = new FreezeScenario(target, ledger, new FreezeSettings { Seed = CrashSettings.Seed(), MinCycles = CrashSettings.FreezeCycles(2) });
         await scenario.RunAsync(cancellationToken);
         await FreezeAssertions.AssertSoundAsync(scenario, target, ledger, cancellationToken);
     }

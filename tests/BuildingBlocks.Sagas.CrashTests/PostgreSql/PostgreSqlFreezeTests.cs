@@ -15,7 +15,7 @@ public sealed class PostgreSqlFreezeTests(PostgreSqlFixture postgres)
         string connectionString = await postgres.CreateDatabaseAsync(cancellationToken: cancellationToken);
         await using CrashTarget target = await CrashTarget.PostgreSqlAsync(connectionString, "sagas", cancellationToken);
 
-        var scenario = new FreezeScenario(target, ledger, new FreezeSettings { Seed = CrashSettings.Seed() });
+        var scenario = new FreezeScenario(target, ledger, new FreezeSettings { Seed = CrashSettings.Seed(), MinCycles = CrashSettings.FreezeCycles(2) });
         await scenario.RunAsync(cancellationToken);
         await FreezeAssertions.AssertSoundAsync(scenario, target, ledger, cancellationToken);
     }
