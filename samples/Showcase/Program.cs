@@ -1,3 +1,4 @@
+using System.Text;
 using Showcase.Sections;
 
 // The main job: each BuildingBlocks package at work on embedded defaults, no server needed.
@@ -9,6 +10,7 @@ IShowcaseSection[] sections =
     new SagasSection(),
 ];
 
+Console.OutputEncoding = Encoding.UTF8;
 using var cancellation = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {

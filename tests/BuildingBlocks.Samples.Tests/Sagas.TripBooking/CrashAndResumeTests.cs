@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using BuildingBlocks.Sagas;
 using BuildingBlocks.Sagas.Sqlite;
 using BuildingBlocks.Testing;
@@ -27,7 +28,7 @@ public class CrashAndResumeTests
         using var directory = new TempDirectory("bb-tripbooking");
         string[] crashArguments = ["--crash-after", crashStep, "--data", directory.Path, .. viaTaskQueue ? new[] { "--via-task-queue" } : []];
 
-        // Run 1: killed by itself right after the step's service answered; nothing is printed after the kill line.
+        // Run 1: killed by itself right after the step's service answered.
         int killedPid;
         await using (ChildProcess crash = ChildProcess.StartDotnet(SampleAssembly, crashArguments))
         {
@@ -39,7 +40,7 @@ public class CrashAndResumeTests
             }
 
             killedPid = crash.Id;
-            Assert.StartsWith($"  💥 killing process {killedPid} (SIGKILL) right after the {crashStep} service answered", crash.Lines[^1], StringComparison.Ordinal);
+            Assert.Contains(crash.Lines, l => l.StartsWith($"  💥 killing process {killedPid} (SIGKILL) right after the {crashStep} service answered", StringComparison.Ordinal));
         }
 
         // What the kill left: the step's booking exists in the service's table, the saga has not recorded the step.
@@ -88,9 +89,10 @@ public class CrashAndResumeTests
             }
         }
 
-        // The killed step ran again in the new process, and its service handed back what it had done the first time.
-        ServiceCall again = calls.First(c => c.Service == crashStep && c.ProcessId == resumedPid);
-        Assert.Matches(@"^(returned .+ \(already (booked|sent) under this key\)|task \d+ was queued already under this key)$", again.Outcome);
+        // The killed step ran again in the new process, and its service handed back what it had done the first time. (With
+        // the task queue the new process's worker may also send the queued email, before or after the step runs again.)
+        var repeated = new Regex(@"^(returned .+ \(already (booked|sent) under this key\)|task \d+ was queued already under this key)$");
+        Assert.Contains(calls, c => c.Service == crashStep && c.ProcessId == resumedPid && repeated.IsMatch(c.Outcome));
 
         // The flight runs alone before the others start, so any later kill finds it checkpointed: it ran in the killed process only.
         if (crashStep != "flight")
