@@ -39,7 +39,10 @@ public static class SagasDiagnostics
     /// <summary>Tag: forward or compensation.</summary>
     public const string DirectionTag = "buildingblocks.sagas.direction";
 
-    /// <summary>Tag: how an attempt ended: completed, retry, failed, timeout, stopped; or why a saga parked: compensation_failed, suspended.</summary>
+    /// <summary>
+    /// Tag: how an attempt ended (completed, failed, timeout, deadline, stopped); why a saga parked (compensation_failed,
+    /// suspended); on a saga span, how the run ended (the status name, stopped, lease_lost, suspended).
+    /// </summary>
     public const string OutcomeTag = "buildingblocks.sagas.outcome";
 
     /// <summary>Tag on spans: the saga id.</summary>

@@ -37,7 +37,7 @@ public sealed class SagaOptions
 
     /// <summary>
     /// Retries of compensations that set none; past the last attempt the saga is parked as
-    /// <see cref="SagaStatus.CompensationFailed"/>. Default: 8 attempts, 1 s doubling to 1 min (about 4 minutes in all).
+    /// <see cref="SagaStatus.CompensationFailed"/>. Default: 8 attempts, 1 s doubling to 1 min (about 2 minutes of waits in all, ±20% jitter).
     /// </summary>
     public SagaRetryPolicy DefaultCompensationRetry { get; set; } = new() { MaxAttempts = 8, InitialDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromMinutes(1) };
 
