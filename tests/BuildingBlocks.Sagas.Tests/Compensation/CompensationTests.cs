@@ -216,4 +216,23 @@ public sealed class CompensationTests
         Assert.Equal(SagaStatus.CompensationFailed, end.Status);
         Assert.Equal(["reserve"], host.Ledger.Compensations(id));
     }
+
+    [Fact]
+    public async Task DataChangedByACompensation_IsSaved()
+    {
+        await using SagaTestHost host = await SagaTestHost.StartAsync(b => b.Saga("order", saga =>
+        {
+            saga.Step("reserve").Execute(b.Ledger.Ok<TestData>()).Compensate((ctx, _) =>
+            {
+                ctx.Data.Note("released");
+                return Task.CompletedTask;
+            });
+            saga.Step("charge").Execute(b.Ledger.FailsForGood<TestData>());
+        }));
+
+        string id = await host.StartSagaAsync();
+        await host.WaitForEndAsync(id);
+
+        Assert.Equal(["released"], (await host.Client.GetDataAsync<TestData>(id, SagaTestHost.Ct))!.Notes);
+    }
 }

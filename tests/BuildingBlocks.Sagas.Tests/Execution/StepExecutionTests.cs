@@ -225,4 +225,62 @@ public sealed class StepExecutionTests
         string id = await host.StartSagaAsync();
         Assert.Equal(SagaStatus.Completed, (await host.WaitForEndAsync(id)).Status);
     }
+
+    [Fact]
+    public async Task SagasWaitingInTheStore_AreAllRun_NeverMoreAtOnceThanMaxConcurrentSagas()
+    {
+        InMemorySagaStore store = new();
+        List<string> ids = [];
+        await using (SagaTestHost starter = await SagaTestHost.StartAsync(b =>
+        {
+            b.Store = store;
+            b.Options(o => o.RunCoordinator = false);
+            b.Saga("batch", saga => saga.Step("work").Execute(b.Ledger.Ok<TestData>()));
+        }))
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                ids.Add(await starter.StartSagaAsync());
+            }
+        }
+
+        int running = 0;
+        int most = 0;
+        await using SagaTestHost host = await SagaTestHost.StartAsync(b =>
+        {
+            b.Store = store;
+            b.Options(o => o.MaxConcurrentSagas = 3);
+            b.Saga("batch", saga => saga.Step("work").Execute(async (ctx, ct) =>
+            {
+                int now = Interlocked.Increment(ref running);
+                InterlockedMax(ref most, now);
+                b.Ledger.Record(ctx);
+                await Task.Delay(5, ct);
+                Interlocked.Decrement(ref running);
+            }));
+        });
+
+        foreach (string id in ids)
+        {
+            Assert.Equal(SagaStatus.Completed, (await host.WaitForEndAsync(id)).Status);
+        }
+
+        Assert.InRange(most, 1, 3);
+        Assert.All(ids, id => Assert.Single(host.Ledger.Forward(id)));
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen = Volatile.Read(ref target);
+        while (value > seen)
+        {
+            int previous = Interlocked.CompareExchange(ref target, value, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
+    }
 }

@@ -178,4 +178,58 @@ public sealed class DeadlineTests
         Assert.Equal(SagaStatus.Compensated, end.Status);
         Assert.Equal(["reserve"], host.Ledger.Compensations(id));
     }
+
+    [Fact]
+    public async Task Deadline_CountsFromTheStart_NotFromAResume_OnAnotherHost()
+    {
+        FakeTimeProvider clock = Clock.NewFake();
+        InMemorySagaStore store = new(clock);
+        Ledger ledger = new();
+        Gate charge = new();
+        void Define(SagaBuilder<TestData> saga)
+        {
+            saga.WithDeadline(TimeSpan.FromMinutes(5));
+            saga.Step("reserve").Execute(ledger.Ok<TestData>()).Compensate(ledger.Ok<TestData>());
+            saga.Step("charge").Execute(async (ctx, ct) =>
+            {
+                ledger.Record(ctx);
+                if (!charge.IsReleased)
+                {
+                    await charge.WaitAsync(ct);
+                }
+            }).Compensate(ledger.Ok<TestData>());
+            saga.Step("ship").Execute(ledger.Ok<TestData>());
+        }
+
+        string id;
+        await using (SagaTestHost first = await SagaTestHost.StartAsync(b =>
+        {
+            b.With(clock);
+            b.Store = store;
+            b.Ledger = ledger;
+            b.Saga("deadline", Define);
+        }))
+        {
+            id = await first.StartSagaAsync();
+            await charge.EnteredAsync();
+            Task stopping = first.StopAsync();
+            charge.Release();
+            await stopping.WaitAsync(TimeSpan.FromSeconds(10), SagaTestHost.Ct);
+        }
+
+        clock.Advance(TimeSpan.FromMinutes(6));
+        await using SagaTestHost second = await SagaTestHost.StartAsync(b =>
+        {
+            b.With(clock);
+            b.Store = store;
+            b.Ledger = ledger;
+            b.Saga("deadline", Define);
+        });
+        SagaSnapshot end = await second.WaitForEndAsync(id);
+
+        Assert.Equal(SagaStatus.Compensated, end.Status);
+        Assert.Equal(["reserve", "charge"], ledger.Forward(id));
+        Assert.Equal(["charge", "reserve"], ledger.Compensations(id));
+        Assert.Contains("passed before step 'ship'", end.Error, StringComparison.Ordinal);
+    }
 }

@@ -256,4 +256,51 @@ public sealed class VersioningTests
         Assert.Equal(0, (await _store.GetAsync(id, SagaTestHost.Ct))!.LeaseToken);
         Assert.Empty(_ledger.Entries(id));
     }
+
+    [Fact]
+    public async Task SuspendedWhileCompensating_RetriedWithTheVersionRegistered_CarriesOnCompensating()
+    {
+        Gate undoCharge = new();
+        void V1Compensating(SagaBuilder<TestData> saga)
+        {
+            saga.Step("reserve").Execute(_ledger.Ok<TestData>()).Compensate(_ledger.Ok<TestData>());
+            saga.Step("charge").Execute(_ledger.Ok<TestData>()).Compensate(async (ctx, ct) =>
+            {
+                _ledger.Record(ctx);
+                if (!undoCharge.IsReleased)
+                {
+                    await undoCharge.WaitAsync(ct);
+                }
+            });
+            saga.Step("ship").Execute(_ledger.FailsForGood<TestData>());
+        }
+
+        string id;
+        await using (SagaTestHost v1 = await HostAsync(b => b.Saga("order", 1, V1Compensating)))
+        {
+            id = await v1.StartSagaAsync();
+            await undoCharge.EnteredAsync();
+            Task stopping = v1.StopAsync();
+            undoCharge.Release();
+            await stopping.WaitAsync(TimeSpan.FromSeconds(10), SagaTestHost.Ct);
+        }
+
+        Assert.Equal(SagaStatus.Compensating, (await _store.GetAsync(id, SagaTestHost.Ct))!.Status);
+        await using (SagaTestHost v2Only = await HostAsync(b => b.Saga("order", 2, V2)))
+        {
+            Assert.Equal(SagaStatus.Suspended, (await v2Only.WaitForEndAsync(id)).Status);
+        }
+
+        await using SagaTestHost both = await HostAsync(b => b.Saga("order", 1, V1Compensating).Saga("order", 2, V2));
+        await both.Operator.RetryAsync(id, cancellationToken: SagaTestHost.Ct);
+        // Retried back to where it was (Compensating), not to Running; the coordinator may already have finished it.
+        Assert.Contains((await both.Client.GetAsync(id, SagaTestHost.Ct))!.Status, new[] { SagaStatus.Compensating, SagaStatus.Compensated });
+        SagaSnapshot end = await both.WaitForEndAsync(id);
+
+        Assert.Equal(SagaStatus.Compensated, end.Status);
+        Assert.Equal(["charge", "reserve"], _ledger.Compensations(id));
+        Assert.Equal(
+            ["Started", "StepCompleted reserve#1", "StepCompleted charge#1", "StepFailed ship#1", "CompensationCompleted charge#1", "Suspended", "Retried", "CompensationCompleted reserve#1", "Compensated"],
+            await both.HistoryLinesAsync(id));
+    }
 }
