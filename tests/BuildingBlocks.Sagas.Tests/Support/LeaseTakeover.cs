@@ -28,6 +28,8 @@ public sealed class LeaseTakeover
             b.Saga("order", saga => define(saga, b.Ledger));
         });
 
+    public void AdvanceStoreClock(TimeSpan by) => _storeClock.Advance(by);
+
     /// <summary>Lets the lease expire on the store's clock and acquires the saga as another coordinator.</summary>
     public async Task<SagaRecord> TakeOverAsync(string id)
     {
