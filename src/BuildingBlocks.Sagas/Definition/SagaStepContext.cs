@@ -40,7 +40,8 @@ public sealed class SagaStepContext<TData>
 
     /// <summary>
     /// The saga data. Changes made by an action are saved with the step's completion and seen by later steps and by
-    /// compensations. Branches of a parallel group share it: each branch should write its own properties.
+    /// compensations. Branches of a parallel group share it on different threads: each branch should write its own
+    /// properties, and a collection several branches change must be thread-safe.
     /// </summary>
     public TData Data { get; }
 
