@@ -178,4 +178,33 @@ public sealed class OperatorTests
         Assert.Equal(4, counts[SagaStatus.CompensationFailed]);
         Assert.Equal(1, counts[SagaStatus.Completed]);
     }
+
+    [Fact]
+    public async Task Resolve_OfASuspendedSaga_EndsIt()
+    {
+        await using SagaTestHost host = await SagaTestHost.StartAsync(b => b
+            .Options(o => o.MaxDataBytes = 200)
+            .Saga("grow", saga =>
+            {
+                saga.Step("grow").Execute((ctx, _) =>
+                {
+                    b.Ledger.Record(ctx);
+                    ctx.Data.Blob = new string('x', 300);
+                    return Task.CompletedTask;
+                });
+                saga.Step("after").Execute(b.Ledger.Ok<TestData>());
+            }));
+        string id = await host.StartSagaAsync();
+        Assert.Equal(SagaStatus.Suspended, (await host.WaitForEndAsync(id)).Status);
+        Assert.Equal([id], (await host.Operator.ListParkedAsync(cancellationToken: SagaTestHost.Ct)).Select(s => s.Id));
+
+        await host.Operator.ResolveAsync(id, "data trimmed by hand, order shipped manually", SagaTestHost.Ct);
+
+        SagaSnapshot end = (await host.Client.GetAsync(id, SagaTestHost.Ct))!;
+        Assert.Equal(SagaStatus.Resolved, end.Status);
+        Assert.Equal(["Started", "Suspended", "Resolved"], await host.HistoryLinesAsync(id));
+        Assert.Empty(await host.Operator.ListParkedAsync(cancellationToken: SagaTestHost.Ct));
+        await Eventually.QuietPeriodAsync();
+        Assert.Equal(["grow"], host.Ledger.Forward(id));
+    }
 }

@@ -1,4 +1,5 @@
 using BuildingBlocks.Sagas.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BuildingBlocks.Sagas.Tests.Parallel;
 
@@ -263,5 +264,36 @@ public sealed class ParallelGroupTests
         Assert.Equal(SagaStatus.Compensated, end.Status);
         Assert.Equal(["first"], host.Ledger.Compensations(id));
         Assert.Equal("Step 'flight' failed: PermanentStepFailureException: no seats", end.Error);
+    }
+
+    [Fact]
+    public async Task BranchFailingWithCompensateWhenFailed_IsUndoneFirst_ThenTheCompletedBranches()
+    {
+        await using SagaTestHost host = await SagaTestHost.StartAsync(b => b.Saga("trip", saga =>
+        {
+            saga.Step("first").Execute(b.Ledger.Ok<TestData>()).Compensate(b.Ledger.Ok<TestData>());
+            saga.Parallel("book", p =>
+            {
+                p.Step("hotel").Execute(b.Ledger.Ok<TestData>()).Compensate(b.Ledger.Ok<TestData>());
+                p.Step("flight")
+                    .Execute(async (ctx, _) =>
+                    {
+                        b.Ledger.Record(ctx);
+                        ISagaStore store = ctx.Services.GetRequiredService<ISagaStore>();
+                        await Eventually.HoldsAsync(
+                            async () => (await store.GetEventsAsync(ctx.SagaId, CancellationToken.None)).Any(e => e.Kind == SagaEventKind.StepCompleted && e.Step == "hotel"),
+                            () => "hotel's completion was written");
+                        throw new TimeoutException("airline timed out after booking");
+                    })
+                    .Compensate(b.Ledger.Ok<TestData>())
+                    .CompensateWhenFailed();
+            });
+        }));
+
+        string id = await host.StartSagaAsync();
+        SagaSnapshot end = await host.WaitForEndAsync(id);
+
+        Assert.Equal(SagaStatus.Compensated, end.Status);
+        Assert.Equal(["flight", "hotel", "first"], host.Ledger.Compensations(id));
     }
 }
