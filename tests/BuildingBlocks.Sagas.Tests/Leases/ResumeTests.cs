@@ -207,8 +207,8 @@ public sealed class ResumeTests
             });
         static void ShortLeases(SagaOptions o)
         {
-            o.LeaseDuration = TimeSpan.FromMilliseconds(900);
-            o.LeaseRenewalInterval = TimeSpan.FromMilliseconds(150);
+            o.LeaseDuration = TimeSpan.FromMilliseconds(2400);
+            o.LeaseRenewalInterval = TimeSpan.FromMilliseconds(200);
         }
 
         await using SagaTestHost first = await HostAsync(Define, ShortLeases);
@@ -216,7 +216,8 @@ public sealed class ResumeTests
         string id = await first.StartSagaAsync();
         await charge.EnteredAsync();
 
-        await Eventually.QuietPeriodAsync(2500);
+        // Longer than the lease: without renewals the second host would take the saga and run the step again.
+        await Eventually.QuietPeriodAsync(3000);
         charge.Release();
 
         Assert.Equal(SagaStatus.Completed, (await first.WaitForEndAsync(id)).Status);

@@ -42,4 +42,29 @@ public static class Clock
         options.LeaseDuration = TimeSpan.FromHours(6);
         options.LeaseRenewalInterval = TimeSpan.FromHours(1);
     }
+
+    /// <summary>
+    /// Advances <paramref name="clock"/> by <paramref name="by"/>, then waits (real time) for <paramref name="condition"/>;
+    /// if the coordinator had not armed its timer yet, nudges the clock one second at a time (bounded).
+    /// </summary>
+    public static async Task AdvanceThenAwaitAsync(this FakeTimeProvider clock, TimeSpan by, Func<bool> condition, string what)
+    {
+        clock.Advance(by);
+        for (int nudge = 0; nudge < 10; nudge++)
+        {
+            for (int spin = 0; spin < 60 && !condition(); spin++)
+            {
+                await Task.Delay(5, TestContext.Current.CancellationToken);
+            }
+
+            if (condition())
+            {
+                return;
+            }
+
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.True(condition(), $"After advancing the clock by {by} (and nudging it): expected {what}.");
+    }
 }

@@ -23,13 +23,15 @@ public sealed class StepTimeoutTests
                     .WithStepTimeout(TimeSpan.FromSeconds(25))));
 
         string id = await host.StartSagaAsync();
-        await clock.AdvanceUntilAsync(
-            () => host.Client.GetAsync(id, SagaTestHost.Ct).AsTask().Result!.IsFinished,
-            TimeSpan.FromSeconds(1),
-            60,
-            "the step failed for good",
-            settleMilliseconds: 20);
+        for (int attempt = 1; attempt <= 2; attempt++)
+        {
+            await host.WaitForAsync(id, s => s.Steps[0].Attempts == attempt, $"attempt {attempt} failed and waits 10 s");
+            await Eventually.QuietPeriodAsync(20);
+            int next = attempt + 1;
+            await clock.AdvanceThenAwaitAsync(TimeSpan.FromSeconds(10), () => host.Ledger.Attempts(id, "charge").Count == next, $"attempt {next}");
+        }
 
+        await host.WaitForEndAsync(id);
         SagaSnapshot end = (await host.Client.GetAsync(id, SagaTestHost.Ct))!;
         Assert.Equal(SagaStatus.Compensated, end.Status);
         // Attempts at 0 s, 10 s and 20 s; the next would start at 30 s, past the 25 s step timeout.
