@@ -175,7 +175,10 @@ public sealed class StepExecutionTests
 
         IReadOnlyList<SagaEvent> history = await host.HistoryAsync(id);
         Assert.Equal(Enumerable.Range(1, history.Count).Select(i => (long)i), history.Select(e => e.Sequence));
-        Assert.All(history, e => Assert.Equal(1, e.LeaseToken));
+        // Every outcome is written under the one lease this run held (the Started line has it too, or 0 when the start
+        // raced a poll for the free slot and the saga was acquired right after).
+        Assert.All(history.Skip(1), e => Assert.Equal(1, e.LeaseToken));
+        Assert.InRange(history[0].LeaseToken, 0, 1);
         Assert.Equal(
             ["Started", "StepCompleted a#1", "StepAttemptFailed b#1", "StepAttemptFailed b#2", "StepCompleted b#3", "StepFailed c#1", "CompensationCompleted a#1", "Compensated"],
             await host.HistoryLinesAsync(id));
