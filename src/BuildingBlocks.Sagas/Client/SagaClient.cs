@@ -142,7 +142,8 @@ internal sealed class SagaClient : ISagaClient, ISagaOperator
                     return saga;
                 }
 
-                await Task.WhenAny(ended.Task, Task.Delay(interval, _runtime.Time, cancellationToken)).ConfigureAwait(false);
+                // Real time: the saga may run on another host whatever clock this one uses.
+                await Task.WhenAny(ended.Task, Task.Delay(interval, cancellationToken)).ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
                 if (ended.Task.IsCompleted)
                 {

@@ -8,6 +8,7 @@ internal sealed class SagaCoordinatorHostedService : IHostedLifecycleService
 {
     private readonly IServiceProvider _services;
     private readonly SagaOptions _options;
+    private SagaCoordinator? _coordinator;
 
     public SagaCoordinatorHostedService(IServiceProvider services, IOptions<SagaOptions> options)
     {
@@ -27,6 +28,7 @@ internal sealed class SagaCoordinatorHostedService : IHostedLifecycleService
 
         SagaCoordinator coordinator = (SagaCoordinator)_services.GetService(typeof(SagaCoordinator))!;
         await coordinator.StartAsync().ConfigureAwait(false);
+        _coordinator = coordinator;
         Log.CoordinatorStarted(runtime.Logger, runtime.CoordinatorId, runtime.Store.GetType().Name, registry.Names.Count, registry.Names);
     }
 
@@ -37,16 +39,12 @@ internal sealed class SagaCoordinatorHostedService : IHostedLifecycleService
     /// <summary>Runs first when the host stops: running sagas start no new step from here on.</summary>
     public Task StoppingAsync(CancellationToken cancellationToken)
     {
-        if (_options.RunCoordinator)
-        {
-            ((SagaCoordinator)_services.GetService(typeof(SagaCoordinator))!).BeginStop();
-        }
-
+        // Only a coordinator that started: a host whose start failed (an invalid definition) stops without repeating the error.
+        _coordinator?.BeginStop();
         return Task.CompletedTask;
     }
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StopAsync(CancellationToken cancellationToken) =>
-        _options.RunCoordinator ? ((SagaCoordinator)_services.GetService(typeof(SagaCoordinator))!).StopAsync(cancellationToken) : Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => _coordinator?.StopAsync(cancellationToken) ?? Task.CompletedTask;
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 
 namespace BuildingBlocks.Sagas;
@@ -8,7 +9,7 @@ namespace BuildingBlocks.Sagas;
 /// <see cref="SagaExecution"/>, renews the leases it holds, and on stop lets running steps finish before handing the
 /// leases back.
 /// </summary>
-internal sealed class SagaCoordinator : IAsyncDisposable
+internal sealed class SagaCoordinator : IAsyncDisposable, IDisposable
 {
     private const int MaxAcquireBatch = 512;
 
@@ -146,6 +147,9 @@ internal sealed class SagaCoordinator : IAsyncDisposable
         }
     }
 
+    /// <summary>For containers disposed without <c>await</c>: stops the same way, blocking.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
@@ -156,10 +160,11 @@ internal sealed class SagaCoordinator : IAsyncDisposable
 
     private async Task<bool> AllEndedAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        long started = _runtime.Time.GetTimestamp();
+        // Wall-clock time: a shutdown is bounded in real seconds whatever clock the sagas run on.
+        long started = Stopwatch.GetTimestamp();
         while (!_tracked.IsEmpty)
         {
-            if (_runtime.Time.GetElapsedTime(started) >= timeout || cancellationToken.IsCancellationRequested)
+            if (Stopwatch.GetElapsedTime(started) >= timeout || cancellationToken.IsCancellationRequested)
             {
                 return false;
             }
@@ -255,8 +260,12 @@ internal sealed class SagaCoordinator : IAsyncDisposable
                 IReadOnlyList<string> lost = await _runtime.Store.RenewLeasesAsync(_runtime.CoordinatorId, leases, _runtime.Options.LeaseDuration, CancellationToken.None).ConfigureAwait(false);
                 foreach (string id in lost)
                 {
-                    if (_tracked.TryGetValue(id, out Tracked? tracked))
+                    if (_tracked.TryGetValue(id, out Tracked? tracked) && tracked.Execution is not null)
                     {
+                        // Another coordinator owns the saga now: stop the running attempt; its outcome would be refused anyway.
+                        _runtime.Telemetry.LeaseLost(tracked.Saga.Name);
+                        Log.LeaseLost(_runtime.Logger, id, tracked.Saga.Name, tracked.Saga.LeaseToken);
+                        tracked.Execution.LeaseLossReported = true;
                         tracked.Abort();
                     }
                 }

@@ -23,6 +23,9 @@ internal abstract class SagaExecution : IDisposable
     /// <summary>Hard stop (shutdown timeout, lease lost): cancels the running attempt.</summary>
     public CancellationTokenSource Abort { get; } = new();
 
+    /// <summary>Set by the coordinator when a renewal found the lease taken and already logged and counted the loss.</summary>
+    public bool LeaseLossReported { get; set; }
+
     /// <summary>Runs until the saga finishes, parks, stops or loses its lease.</summary>
     /// <returns>The status the saga ended this run in; <see langword="null"/> when it stopped or lost its lease (still active).</returns>
     public abstract Task<SagaStatus?> RunAsync();

@@ -35,6 +35,13 @@ internal sealed class SagaExecution<TData> : SagaExecution
         _error = record.Error;
         _savedData = record.Data;
         _savedProgress = record.Progress;
+        if (blueprint.Version != record.Version && progress.RunsAs != blueprint.Version)
+        {
+            // A newer version carries this saga on: from the next checkpoint it runs as that version, so coordinators
+            // that only know the older one leave it alone instead of finishing it without the newer steps.
+            progress.RunsAs = blueprint.Version;
+            progress.Shape = blueprint.Shape;
+        }
     }
 
     private enum Outcome
@@ -64,8 +71,12 @@ internal sealed class SagaExecution<TData> : SagaExecution
         {
             if (halted.LeaseLost)
             {
-                Runtime.Telemetry.LeaseLost(Name);
-                Log.LeaseLost(Runtime.Logger, SagaId, Name, LeaseToken);
+                if (!LeaseLossReported)
+                {
+                    Runtime.Telemetry.LeaseLost(Name);
+                    Log.LeaseLost(Runtime.Logger, SagaId, Name, LeaseToken);
+                }
+
                 span?.SetTag(SagasDiagnostics.OutcomeTag, "lease_lost");
                 return null;
             }
@@ -429,8 +440,9 @@ internal sealed class SagaExecution<TData> : SagaExecution
             {
                 outcome = Outcome.Stopped;
             }
-            else if (deadlineSource.IsCancellationRequested && !timeoutSource.IsCancellationRequested)
+            else if (deadlineSource.IsCancellationRequested)
             {
+                // The deadline wins over an attempt timeout that fired at the same moment.
                 outcome = Outcome.Deadline;
             }
             else

@@ -18,6 +18,10 @@ internal sealed class SagaProgress
     [JsonPropertyName("seq")]
     public long LastSequence { get; set; }
 
+    /// <summary>The version of the definition running the saga when it is newer than the one it started with (ResumesVersions).</summary>
+    [JsonPropertyName("as")]
+    public int? RunsAs { get; set; }
+
     [JsonPropertyName("comp")]
     public bool Compensating { get; set; }
 

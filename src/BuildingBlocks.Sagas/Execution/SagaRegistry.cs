@@ -68,31 +68,33 @@ internal sealed class SagaRegistry
             return SagaResolution.Skip($"no definition named '{saga.Name}' is registered here");
         }
 
-        if (versions.TryGetValue(saga.Version, out SagaBlueprint? own))
+        // A saga carried on by a newer version (ResumesVersions) runs as that version from then on.
+        int version = progress.RunsAs ?? saga.Version;
+        if (versions.TryGetValue(version, out SagaBlueprint? own))
         {
             return progress.Shape.Length > 0 && progress.Shape != own.Shape
                 ? SagaResolution.Suspend(
-                    $"saga '{saga.Name}' version {saga.Version} changed its steps (added, removed, renamed or reordered) after this saga started: "
+                    $"saga '{saga.Name}' version {version} changed its steps (added, removed, renamed or reordered) after this saga started: "
                     + "keep the old definition registered under its version, give the changed one a new Version, and declare ResumesVersions only if the old steps still match by name")
                 : SagaResolution.Run(own);
         }
 
-        if (saga.Version > versions.Keys[^1])
+        if (version > versions.Keys[^1])
         {
-            return SagaResolution.Skip($"version {saga.Version} is newer than the registered versions (up to {versions.Keys[^1]})");
+            return SagaResolution.Skip($"version {version} is newer than the registered versions (up to {versions.Keys[^1]})");
         }
 
-        SagaBlueprint? resumer = versions.Values.Reverse().FirstOrDefault(b => b.ResumedVersions.Contains(saga.Version));
+        SagaBlueprint? resumer = versions.Values.Reverse().FirstOrDefault(b => b.ResumedVersions.Contains(version));
         if (resumer is null)
         {
             return SagaResolution.Suspend(
-                $"saga '{saga.Name}' version {saga.Version} has no registered definition (registered versions: {string.Join(", ", versions.Keys)}): "
-                + $"register the version-{saga.Version} definition alongside the new one, or declare saga.ResumesVersions({saga.Version}) in a newer version whose steps keep the old names, then retry the saga");
+                $"saga '{saga.Name}' version {version} has no registered definition (registered versions: {string.Join(", ", versions.Keys)}): "
+                + $"register the version-{version} definition alongside the new one, or declare saga.ResumesVersions({version}) in a newer version whose steps keep the old names, then retry the saga");
         }
 
         string? missing = progress.Steps.Where(s => s.Status != SagaStepStatus.Pending).Select(s => s.Name).FirstOrDefault(name => !resumer.HasStep(name));
         return missing is not null
-            ? SagaResolution.Suspend($"saga '{saga.Name}' version {resumer.Version} resumes version {saga.Version}, but step '{missing}' that ran under version {saga.Version} is not in version {resumer.Version}")
+            ? SagaResolution.Suspend($"saga '{saga.Name}' version {resumer.Version} resumes version {version}, but step '{missing}' that ran under version {version} is not in version {resumer.Version}")
             : SagaResolution.Run(resumer);
     }
 
