@@ -23,6 +23,7 @@ internal sealed class SagaExecution<TData> : SagaExecution
     private string _savedData;
     private string _savedProgress;
     private bool _suspended;
+    private bool _finished;
 
     public SagaExecution(SagaRecord record, SagaRuntime runtime, SagaBlueprint<TData> blueprint, SagaProgress progress, TData data)
         : base(record, runtime)
@@ -109,7 +110,11 @@ internal sealed class SagaExecution<TData> : SagaExecution
 
             if (forward == Outcome.Completed)
             {
-                await WriteLockedAsync(SagaStatus.Completed, null, release: true, SagaEventKind.Completed).ConfigureAwait(false);
+                if (!_finished)
+                {
+                    await WriteLockedAsync(SagaStatus.Completed, null, release: true, SagaEventKind.Completed).ConfigureAwait(false);
+                }
+
                 Runtime.Telemetry.Completed(Name);
                 return SagaStatus.Completed;
             }
@@ -232,7 +237,16 @@ internal sealed class SagaExecution<TData> : SagaExecution
                         progress.Status = SagaStepStatus.Completed;
                         SagaEvent completed = NewEvent(SagaEventKind.StepCompleted, step.Name, attempt, duration, null);
                         progress.CompletedSequence = completed.Sequence;
-                        await WriteAsync(_status, _error, release: false, completed).ConfigureAwait(false);
+                        if (_blueprint.Stages[^1].Steps.Contains(step) && AllStepsCompleted())
+                        {
+                            // The last step: its checkpoint also finishes the saga, one write instead of two.
+                            await WriteAsync(SagaStatus.Completed, null, release: true, completed, NewEvent(SagaEventKind.Completed, null, 0, null, null)).ConfigureAwait(false);
+                            _finished = true;
+                        }
+                        else
+                        {
+                            await WriteAsync(_status, _error, release: false, completed).ConfigureAwait(false);
+                        }
                     }
                     finally
                     {
@@ -613,6 +627,23 @@ internal sealed class SagaExecution<TData> : SagaExecution
         Detail = detail,
         LeaseToken = LeaseToken,
     };
+
+    /// <summary>Whether every step of the definition has completed (the caller holds the gate).</summary>
+    private bool AllStepsCompleted()
+    {
+        foreach (SagaStage<TData> stage in _blueprint.Stages)
+        {
+            foreach (SagaStepDefinition<TData> step in stage.Steps)
+            {
+                if (_progress.Find(step.Name)?.Status != SagaStepStatus.Completed)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
 
     private bool DeadlinePassed() => DeadlinePassed(_progress.DeadlineAt);
 
