@@ -1,3 +1,4 @@
+using BuildingBlocks.Sqlite;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 

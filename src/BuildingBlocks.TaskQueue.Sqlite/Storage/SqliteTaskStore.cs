@@ -1,3 +1,4 @@
+using BuildingBlocks.Sqlite;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;

@@ -1,11 +1,14 @@
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
-namespace BuildingBlocks.Sagas.Sqlite;
+namespace BuildingBlocks.Sqlite;
 
 /// <summary>
 /// Transactions issued straight to SQLite, so the store alone decides how long to wait for a lock: Microsoft.Data.Sqlite's
-/// own busy retry (150 ms sleeps up to the command timeout) would stretch <see cref="SqliteSagaStoreOptions.BusyTimeout"/>.
+/// own busy retry (150 ms sleeps up to the command timeout) would stretch the store's BusyTimeout option.
+/// Compiled into every SQLite package (linked from eng/SharedSource), so the packages share one implementation without
+/// a shared assembly. Each package provides an internal <c>SqliteErrors</c> (IsBusy, LockedTooLong) in a namespace its
+/// project imports globally, so errors keep the package's own exception type.
 /// </summary>
 internal static class SqliteTransactions
 {
@@ -19,7 +22,7 @@ internal static class SqliteTransactions
     /// </summary>
     public static async ValueTask BeginImmediateAsync(SqliteConnection connection, string path, TimeSpan busyTimeout, CancellationToken cancellationToken)
     {
-        // Lock waits happen in real time (SQLite sleeps in real time), whatever clock the store uses for lease times.
+        // Lock waits happen in real time (SQLite sleeps in real time), whatever clock the store uses for its own times.
         TimeProvider wallClock = TimeProvider.System;
         long started = wallClock.GetTimestamp();
         TimeSpan backoff = TimeSpan.FromMilliseconds(1);
