@@ -15,6 +15,13 @@ namespace BuildingBlocks.Sagas.PostgreSql;
 /// checkpoint racing the takeover either lands before it or is refused after it, never half.
 /// </para>
 /// <para>
+/// Checkpoints are group-committed: a lone checkpoint is sent at once as that one statement; checkpoints that arrive
+/// while one is being written are queued and sent together (up to 256, one statement each, in saga id order) in one
+/// round trip and one transaction, each with its own fenced result. If that transaction fails, its checkpoints are
+/// written again one by one, so only a faulty one fails. A caller canceled while queued is answered canceled and its
+/// checkpoint is not sent; once sent, it gets the real result.
+/// </para>
+/// <para>
 /// Acquisition picks the active sagas oldest update first from a partial index with <c>FOR UPDATE SKIP LOCKED</c> and
 /// leases them in the same statement, so competing coordinators never wait for each other or take the same saga twice.
 /// Renewals and releases are one statement each over arrays of leases, locking rows in id order.
@@ -42,6 +49,7 @@ public sealed class PostgreSqlSagaStore : ISagaStore, IAsyncDisposable, IDisposa
     private readonly string _description;
     private readonly SemaphoreSlim _initializeLock = new(1, 1);
     private readonly Sql _sql;
+    private readonly CheckpointBatcher _checkpoints;
     private volatile bool _initialized;
     private volatile bool _disposed;
 
@@ -86,6 +94,7 @@ public sealed class PostgreSqlSagaStore : ISagaStore, IAsyncDisposable, IDisposa
         var connection = new NpgsqlConnectionStringBuilder(_dataSource.ConnectionString);
         _description = $"(host '{connection.Host}', port {connection.Port}, database '{connection.Database ?? connection.Username}', schema '{_schema}')";
         _sql = new Sql(PostgreSqlSagaSchema.Quote(_schema));
+        _checkpoints = new CheckpointBatcher(WriteCheckpointAsync, WriteCheckpointsAsync, () => new ObjectDisposedException(GetType().FullName));
     }
 
     /// <summary>The schema that holds the tables.</summary>
@@ -95,6 +104,9 @@ public sealed class PostgreSqlSagaStore : ISagaStore, IAsyncDisposable, IDisposa
 
     /// <summary>The acquisition statement, for tests that read its plan.</summary>
     internal string AcquireSql => _sql.Acquire;
+
+    /// <summary>The group commit of checkpoints, for tests that count its transactions.</summary>
+    internal CheckpointBatcher Checkpoints => _checkpoints;
 
     /// <summary>
     /// The SQL that creates the tables at <see cref="SchemaVersion"/>, for users who set
@@ -181,7 +193,7 @@ public sealed class PostgreSqlSagaStore : ISagaStore, IAsyncDisposable, IDisposa
             command.Parameters.Add(Text("owner", saga.LeaseOwner));
             command.Parameters.Add(new NpgsqlParameter<long>("token", saga.LeaseToken));
             command.Parameters.Add(OptionalTime("expires", saga.LeaseExpiresAt));
-            AddEvents(command, events);
+            AddEvents(command.Parameters, events);
             return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
         catch (NpgsqlException e)
@@ -204,25 +216,77 @@ public sealed class PostgreSqlSagaStore : ISagaStore, IAsyncDisposable, IDisposa
         CheckText(checkpoint.Error, "checkpoint.Error", nullable: true);
         CheckEvents(checkpoint.Events, "checkpoint.Events");
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return await _checkpoints.WriteAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One checkpoint as one statement (its own transaction): a lone checkpoint, or one of a failed batch.</summary>
+    /// <remarks>Not cancelable: once sent, the caller gets the real result (the command timeout bounds the wait).</remarks>
+    private async Task<bool> WriteCheckpointAsync(SagaCheckpoint checkpoint)
+    {
         try
         {
             using NpgsqlCommand command = Command(_sql.Checkpoint);
-            command.Parameters.Add(new NpgsqlParameter<string>("id", checkpoint.SagaId));
-            command.Parameters.Add(new NpgsqlParameter<string>("owner", checkpoint.LeaseOwner));
-            command.Parameters.Add(new NpgsqlParameter<long>("token", checkpoint.LeaseToken));
-            command.Parameters.Add(new NpgsqlParameter<short>("status", (short)checkpoint.Status));
-            command.Parameters.Add(new NpgsqlParameter<string>("data", checkpoint.Data));
-            command.Parameters.Add(new NpgsqlParameter<string>("progress", checkpoint.Progress));
-            command.Parameters.Add(Text("error", checkpoint.Error));
-            command.Parameters.Add(Time("updated_at", checkpoint.UpdatedAt));
-            command.Parameters.Add(new NpgsqlParameter<bool>("release", checkpoint.ReleaseLease));
-            AddEvents(command, checkpoint.Events);
-            return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            AddCheckpoint(command.Parameters, checkpoint);
+            return (bool)(await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false))!;
         }
         catch (NpgsqlException e)
         {
             throw Failure(e, $"checkpoint saga '{checkpoint.SagaId}'");
         }
+    }
+
+    /// <summary>
+    /// Many checkpoints in one round trip: a batch of the single statements, which PostgreSQL runs in one implicit
+    /// transaction (one commit, one WAL flush). Each statement is fenced by itself; any failure rolls all of them back.
+    /// </summary>
+    private async Task<bool[]> WriteCheckpointsAsync(IReadOnlyList<SagaCheckpoint> checkpoints)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using NpgsqlBatch batch = _dataSource.CreateBatch();
+        batch.Timeout = _commandTimeoutSeconds;
+        foreach (SagaCheckpoint checkpoint in checkpoints)
+        {
+            var command = new NpgsqlBatchCommand(_sql.Checkpoint);
+            AddCheckpoint(command.Parameters, checkpoint);
+            batch.BatchCommands.Add(command);
+        }
+
+        bool[] written = new bool[checkpoints.Count];
+        NpgsqlDataReader reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            for (int i = 0; i < written.Length; i++)
+            {
+                if (i > 0 && !await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    throw new InvalidOperationException($"The PostgreSQL saga store {_description} got {i} results for a batch of {written.Length} checkpoints.");
+                }
+
+                written[i] = await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false) && reader.GetBoolean(0);
+            }
+
+            // Read to the end, so an error raised at the commit surfaces here rather than being taken for success.
+            while (await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+            }
+        }
+
+        return written;
+    }
+
+    private static void AddCheckpoint(NpgsqlParameterCollection parameters, SagaCheckpoint checkpoint)
+    {
+        parameters.Add(new NpgsqlParameter<string>("id", checkpoint.SagaId));
+        parameters.Add(new NpgsqlParameter<string>("owner", checkpoint.LeaseOwner));
+        parameters.Add(new NpgsqlParameter<long>("token", checkpoint.LeaseToken));
+        parameters.Add(new NpgsqlParameter<short>("status", (short)checkpoint.Status));
+        parameters.Add(new NpgsqlParameter<string>("data", checkpoint.Data));
+        parameters.Add(new NpgsqlParameter<string>("progress", checkpoint.Progress));
+        parameters.Add(Text("error", checkpoint.Error));
+        parameters.Add(Time("updated_at", checkpoint.UpdatedAt));
+        parameters.Add(new NpgsqlParameter<bool>("release", checkpoint.ReleaseLease));
+        AddEvents(parameters, checkpoint.Events);
     }
 
     /// <inheritdoc />
@@ -489,7 +553,7 @@ public sealed class PostgreSqlSagaStore : ISagaStore, IAsyncDisposable, IDisposa
             command.Parameters.Add(Text("progress", transition.Progress));
             command.Parameters.Add(Text("error", transition.Error));
             command.Parameters.Add(Time("updated_at", transition.UpdatedAt));
-            AddEvents(command, transition.Events);
+            AddEvents(command.Parameters, transition.Events);
             return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
         catch (NpgsqlException e)
@@ -508,6 +572,7 @@ public sealed class PostgreSqlSagaStore : ISagaStore, IAsyncDisposable, IDisposa
         }
 
         _disposed = true;
+        _checkpoints.Close();
         if (_ownsDataSource)
         {
             await _dataSource.DisposeAsync().ConfigureAwait(false);
@@ -525,6 +590,7 @@ public sealed class PostgreSqlSagaStore : ISagaStore, IAsyncDisposable, IDisposa
         }
 
         _disposed = true;
+        _checkpoints.Close();
         if (_ownsDataSource)
         {
             _dataSource.Dispose();
@@ -610,7 +676,7 @@ public sealed class PostgreSqlSagaStore : ISagaStore, IAsyncDisposable, IDisposa
     }
 
     /// <summary>The history lines as one array per column, unnested by the statement.</summary>
-    private static void AddEvents(NpgsqlCommand command, IReadOnlyList<SagaEvent> events)
+    private static void AddEvents(NpgsqlParameterCollection parameters, IReadOnlyList<SagaEvent> events)
     {
         int count = events.Count;
         long[] sequence = new long[count];
@@ -634,14 +700,14 @@ public sealed class PostgreSqlSagaStore : ISagaStore, IAsyncDisposable, IDisposa
             token[i] = e.LeaseToken;
         }
 
-        command.Parameters.Add(new NpgsqlParameter<long[]>("e_sequence", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = sequence });
-        command.Parameters.Add(new NpgsqlParameter<short[]>("e_kind", NpgsqlDbType.Array | NpgsqlDbType.Smallint) { TypedValue = kind });
-        command.Parameters.Add(new NpgsqlParameter<string?[]>("e_step", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = step });
-        command.Parameters.Add(new NpgsqlParameter<int[]>("e_attempt", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = attempt });
-        command.Parameters.Add(new NpgsqlParameter<DateTime[]>("e_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = at });
-        command.Parameters.Add(new NpgsqlParameter<long?[]>("e_duration", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = duration });
-        command.Parameters.Add(new NpgsqlParameter<string?[]>("e_detail", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = detail });
-        command.Parameters.Add(new NpgsqlParameter<long[]>("e_token", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = token });
+        parameters.Add(new NpgsqlParameter<long[]>("e_sequence", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = sequence });
+        parameters.Add(new NpgsqlParameter<short[]>("e_kind", NpgsqlDbType.Array | NpgsqlDbType.Smallint) { TypedValue = kind });
+        parameters.Add(new NpgsqlParameter<string?[]>("e_step", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = step });
+        parameters.Add(new NpgsqlParameter<int[]>("e_attempt", NpgsqlDbType.Array | NpgsqlDbType.Integer) { TypedValue = attempt });
+        parameters.Add(new NpgsqlParameter<DateTime[]>("e_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = at });
+        parameters.Add(new NpgsqlParameter<long?[]>("e_duration", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = duration });
+        parameters.Add(new NpgsqlParameter<string?[]>("e_detail", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = detail });
+        parameters.Add(new NpgsqlParameter<long[]>("e_token", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = token });
     }
 
     private static NpgsqlParameter<DateTimeOffset> Time(string name, DateTimeOffset value) =>
@@ -663,7 +729,8 @@ public sealed class PostgreSqlSagaStore : ISagaStore, IAsyncDisposable, IDisposa
 
     /// <summary>
     /// A server or connection failure, as an exception naming the server, the schema and what the store was doing. The
-    /// call's statement either committed before the failure or did nothing: every call is one statement.
+    /// call's statement either committed before the failure or did nothing: every call is one statement (a checkpoint
+    /// whose batch failed was written again alone).
     /// </summary>
     private InvalidOperationException Failure(NpgsqlException e, string operation)
     {
