@@ -260,12 +260,13 @@ internal sealed class SagaCoordinator : IAsyncDisposable, IDisposable
                 IReadOnlyList<string> lost = await _runtime.Store.RenewLeasesAsync(_runtime.CoordinatorId, leases, _runtime.Options.LeaseDuration, CancellationToken.None).ConfigureAwait(false);
                 foreach (string id in lost)
                 {
-                    if (_tracked.TryGetValue(id, out Tracked? tracked) && tracked.Execution is not null)
+                    // Read the execution once: its run may end (and clear it) at any moment.
+                    if (_tracked.TryGetValue(id, out Tracked? tracked) && tracked.Execution is { } execution)
                     {
                         // Another coordinator owns the saga now: stop the running attempt; its outcome would be refused anyway.
                         _runtime.Telemetry.LeaseLost(tracked.Saga.Name);
                         Log.LeaseLost(_runtime.Logger, id, tracked.Saga.Name, tracked.Saga.LeaseToken);
-                        tracked.Execution.LeaseLossReported = true;
+                        execution.LeaseLossReported = true;
                         tracked.Abort();
                     }
                 }
