@@ -1,4 +1,5 @@
 using System.Globalization;
+using BuildingBlocks.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace BuildingBlocks.Caching.Sqlite;
@@ -47,7 +48,7 @@ internal static class JournalSchema
         Inspection inspection = InspectSnapshot(connection, path);
 
         // Persistent: every later connection opens the file in WAL mode.
-        string? mode = Scalar(connection, "PRAGMA journal_mode = WAL;") as string;
+        string? mode = SqliteSchemaReader.Scalar(connection, "PRAGMA journal_mode = WAL;") as string;
         if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
         {
             throw new SqliteJournalException(
@@ -70,9 +71,9 @@ internal static class JournalSchema
                 return false;
             }
 
-            Execute(connection, CreateTable);
-            Execute(connection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {Version};"));
-            Execute(connection, "COMMIT;");
+            SqliteSchemaReader.Execute(connection, CreateTable);
+            SqliteSchemaReader.Execute(connection, string.Create(CultureInfo.InvariantCulture, $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {Version};"));
+            SqliteSchemaReader.Execute(connection, "COMMIT;");
             return true;
         }
         catch
@@ -88,7 +89,7 @@ internal static class JournalSchema
     /// </summary>
     private static Inspection InspectSnapshot(SqliteConnection connection, string path)
     {
-        Execute(connection, "BEGIN;");
+        SqliteSchemaReader.Execute(connection, "BEGIN;");
         try
         {
             return Inspect(connection, path);
@@ -101,18 +102,9 @@ internal static class JournalSchema
 
     private static Inspection Inspect(SqliteConnection connection, string path)
     {
-        long version = (long)Scalar(connection, "PRAGMA user_version;")!;
-        long applicationId = (long)Scalar(connection, "PRAGMA application_id;")!;
-        List<(string Type, string Name)> objects = [];
-        using (SqliteCommand command = connection.CreateCommand())
-        {
-            command.CommandText = "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name;";
-            using SqliteDataReader reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                objects.Add((reader.GetString(0), reader.GetString(1)));
-            }
-        }
+        long version = (long)SqliteSchemaReader.Scalar(connection, "PRAGMA user_version;")!;
+        long applicationId = (long)SqliteSchemaReader.Scalar(connection, "PRAGMA application_id;")!;
+        List<(string Type, string Name)> objects = SqliteSchemaReader.ReadObjects(connection);
 
         if (applicationId != 0 && applicationId != ApplicationId)
         {
@@ -129,7 +121,7 @@ internal static class JournalSchema
             }
 
             throw new SqliteJournalException(
-                $"The file '{path}' is a SQLite database but not a write-back journal: it holds {Describe(objects)} and no journal marks " +
+                $"The file '{path}' is a SQLite database but not a write-back journal: it holds {SqliteSchemaReader.Describe(objects)} and no journal marks " +
                 "(PRAGMA application_id and user_version are 0). Give the journal a file of its own; this one was not changed.");
         }
 
@@ -137,7 +129,7 @@ internal static class JournalSchema
         {
             throw new SqliteJournalException(
                 $"The file '{path}' is a SQLite database but not a write-back journal: it has schema version {version} (PRAGMA user_version) " +
-                $"but not the journal's application_id, and holds {Describe(objects)}. Give the journal a file of its own; this one was not changed.");
+                $"but not the journal's application_id, and holds {SqliteSchemaReader.Describe(objects)}. Give the journal a file of its own; this one was not changed.");
         }
 
         if (version > Version)
@@ -158,20 +150,11 @@ internal static class JournalSchema
         if (!objects.Contains(("table", TableName)))
         {
             throw new SqliteJournalException(
-                $"The write-back journal '{path}' says schema version {version} but has no '{TableName}' table (it holds {Describe(objects)}). " +
+                $"The write-back journal '{path}' says schema version {version} but has no '{TableName}' table (it holds {SqliteSchemaReader.Describe(objects)}). " +
                 "It was edited outside the library; it was not changed.");
         }
 
-        HashSet<string> present = new(StringComparer.OrdinalIgnoreCase);
-        using (SqliteCommand command = connection.CreateCommand())
-        {
-            command.CommandText = $"SELECT name FROM pragma_table_info('{TableName}');";
-            using SqliteDataReader reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                present.Add(reader.GetString(0));
-            }
-        }
+        HashSet<string> present = SqliteSchemaReader.ReadColumns(connection, TableName);
 
         string[] missing = [.. Columns.Where(c => !present.Contains(c))];
         if (missing.Length > 0)
@@ -182,23 +165,6 @@ internal static class JournalSchema
         }
 
         return new Inspection(IsJournal: true);
-    }
-
-    private static string Describe(List<(string Type, string Name)> objects) =>
-        objects.Count == 0 ? "nothing" : string.Join(", ", objects.Take(10).Select(o => $"{o.Type} '{o.Name}'")) + (objects.Count > 10 ? ", ..." : string.Empty);
-
-    private static object? Scalar(SqliteConnection connection, string sql)
-    {
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = sql;
-        _ = command.ExecuteNonQuery();
     }
 
     private readonly record struct Inspection(bool IsJournal);

@@ -1,5 +1,5 @@
-using BuildingBlocks.Sqlite;
 using System.Globalization;
+using BuildingBlocks.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace BuildingBlocks.Sagas.Sqlite;
@@ -106,7 +106,7 @@ internal static class SqliteSagaSchema
         Inspection inspection = InspectSnapshot(connection, path);
 
         // Persistent: every later connection, in any process, opens the file in WAL mode.
-        _ = Scalar(connection, "PRAGMA journal_mode = WAL;");
+        _ = SqliteSchemaReader.Scalar(connection, "PRAGMA journal_mode = WAL;");
 
         if (inspection.IsSagaStore && inspection.MissingIndexes == 0)
         {
@@ -120,17 +120,17 @@ internal static class SqliteSagaSchema
             inspection = Inspect(connection, path);
             if (!inspection.IsSagaStore)
             {
-                Execute(connection, CreateSagas);
-                Execute(connection, CreateData);
-                Execute(connection, CreateEvents);
+                SqliteSchemaReader.Execute(connection, CreateSagas);
+                SqliteSchemaReader.Execute(connection, CreateData);
+                SqliteSchemaReader.Execute(connection, CreateEvents);
             }
 
             foreach ((string _, string sql) in Indexes)
             {
-                Execute(connection, sql);
+                SqliteSchemaReader.Execute(connection, sql);
             }
 
-            Execute(
+            SqliteSchemaReader.Execute(
                 connection,
                 $"PRAGMA application_id = {ApplicationId.ToString(CultureInfo.InvariantCulture)}; PRAGMA user_version = {Version.ToString(CultureInfo.InvariantCulture)};");
             SqliteTransactions.Commit(connection);
@@ -161,18 +161,9 @@ internal static class SqliteSagaSchema
 
     private static Inspection Inspect(SqliteConnection connection, string path)
     {
-        long version = (long)Scalar(connection, "PRAGMA user_version;")!;
-        long applicationId = (long)Scalar(connection, "PRAGMA application_id;")!;
-        List<(string Type, string Name)> objects = [];
-        using (SqliteCommand command = connection.CreateCommand())
-        {
-            command.CommandText = "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name;";
-            using SqliteDataReader reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                objects.Add((reader.GetString(0), reader.GetString(1)));
-            }
-        }
+        long version = (long)SqliteSchemaReader.Scalar(connection, "PRAGMA user_version;")!;
+        long applicationId = (long)SqliteSchemaReader.Scalar(connection, "PRAGMA application_id;")!;
+        List<(string Type, string Name)> objects = SqliteSchemaReader.ReadObjects(connection);
 
         if (applicationId != 0 && applicationId != ApplicationId)
         {
@@ -197,7 +188,7 @@ internal static class SqliteSagaSchema
             }
 
             throw new InvalidOperationException(
-                $"The file '{path}' is a SQLite database but not a saga store: it holds {Describe(objects)} and no saga store schema " +
+                $"The file '{path}' is a SQLite database but not a saga store: it holds {SqliteSchemaReader.Describe(objects)} and no saga store schema " +
                 "version (PRAGMA user_version is 0). Give the saga store a file of its own; this one was not changed.");
         }
 
@@ -213,20 +204,11 @@ internal static class SqliteSagaSchema
             if (!objects.Contains(("table", table)))
             {
                 throw new InvalidOperationException(
-                    $"The file '{path}' says schema version {version} but has no '{table}' table (it holds {Describe(objects)}). " +
+                    $"The file '{path}' says schema version {version} but has no '{table}' table (it holds {SqliteSchemaReader.Describe(objects)}). " +
                     "It belongs to another program or was edited outside the library; give the saga store a file of its own. It was not changed.");
             }
 
-            HashSet<string> present = new(StringComparer.OrdinalIgnoreCase);
-            using (SqliteCommand command = connection.CreateCommand())
-            {
-                command.CommandText = $"SELECT name FROM pragma_table_info('{table}');";
-                using SqliteDataReader reader = command.ExecuteReader();
-                while (reader.Read())
-                {
-                    present.Add(reader.GetString(0));
-                }
-            }
+            HashSet<string> present = SqliteSchemaReader.ReadColumns(connection, table);
 
             string[] missing = [.. columns.Where(c => !present.Contains(c))];
             if (missing.Length > 0)
@@ -239,23 +221,6 @@ internal static class SqliteSagaSchema
 
         int missingIndexes = Indexes.Count(index => !objects.Contains(("index", index.Name)));
         return new Inspection(IsSagaStore: true, missingIndexes);
-    }
-
-    private static string Describe(List<(string Type, string Name)> objects) =>
-        objects.Count == 0 ? "nothing" : string.Join(", ", objects.Take(10).Select(o => $"{o.Type} '{o.Name}'")) + (objects.Count > 10 ? ", ..." : string.Empty);
-
-    private static object? Scalar(SqliteConnection connection, string sql)
-    {
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = sql;
-        _ = command.ExecuteNonQuery();
     }
 
     private readonly record struct Inspection(bool IsSagaStore, int MissingIndexes);

@@ -1,5 +1,5 @@
-using BuildingBlocks.Sqlite;
 using System.Globalization;
+using BuildingBlocks.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace BuildingBlocks.TaskQueue.Sqlite;
@@ -72,7 +72,7 @@ internal static class SqliteSchema
         Inspection inspection = InspectSnapshot(connection, path);
 
         // Persistent: every later connection, in any process, opens the file in WAL mode.
-        _ = Scalar(connection, "PRAGMA journal_mode = WAL;");
+        _ = SqliteSchemaReader.Scalar(connection, "PRAGMA journal_mode = WAL;");
 
         if (inspection.IsTaskStore && inspection.MissingIndexes == 0)
         {
@@ -86,15 +86,15 @@ internal static class SqliteSchema
             inspection = Inspect(connection, path);
             if (!inspection.IsTaskStore)
             {
-                Execute(connection, CreateTable);
+                SqliteSchemaReader.Execute(connection, CreateTable);
             }
 
             foreach ((string _, string sql) in Indexes)
             {
-                Execute(connection, sql);
+                SqliteSchemaReader.Execute(connection, sql);
             }
 
-            Execute(connection, $"PRAGMA user_version = {Version.ToString(CultureInfo.InvariantCulture)};");
+            SqliteSchemaReader.Execute(connection, $"PRAGMA user_version = {Version.ToString(CultureInfo.InvariantCulture)};");
             SqliteTransactions.Commit(connection);
         }
         catch
@@ -123,17 +123,8 @@ internal static class SqliteSchema
 
     private static Inspection Inspect(SqliteConnection connection, string path)
     {
-        long version = (long)Scalar(connection, "PRAGMA user_version;")!;
-        List<(string Type, string Name)> objects = [];
-        using (SqliteCommand command = connection.CreateCommand())
-        {
-            command.CommandText = "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY name;";
-            using SqliteDataReader reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                objects.Add((reader.GetString(0), reader.GetString(1)));
-            }
-        }
+        long version = (long)SqliteSchemaReader.Scalar(connection, "PRAGMA user_version;")!;
+        List<(string Type, string Name)> objects = SqliteSchemaReader.ReadObjects(connection);
 
         if (version > Version)
         {
@@ -151,7 +142,7 @@ internal static class SqliteSchema
             }
 
             throw new TaskStoreException(
-                $"The file '{path}' is a SQLite database but not a task store: it holds {Describe(objects)} and no task store schema " +
+                $"The file '{path}' is a SQLite database but not a task store: it holds {SqliteSchemaReader.Describe(objects)} and no task store schema " +
                 "version (PRAGMA user_version is 0). Give the task store a file of its own; this one was not changed.");
         }
 
@@ -165,20 +156,11 @@ internal static class SqliteSchema
         if (!objects.Contains(("table", TableName)))
         {
             throw new TaskStoreException(
-                $"The task store file '{path}' says schema version {version} but has no '{TableName}' table (it holds {Describe(objects)}). " +
+                $"The task store file '{path}' says schema version {version} but has no '{TableName}' table (it holds {SqliteSchemaReader.Describe(objects)}). " +
                 "It was edited outside the library or belongs to another program; it was not changed.");
         }
 
-        HashSet<string> present = new(StringComparer.OrdinalIgnoreCase);
-        using (SqliteCommand command = connection.CreateCommand())
-        {
-            command.CommandText = $"SELECT name FROM pragma_table_info('{TableName}');";
-            using SqliteDataReader reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                present.Add(reader.GetString(0));
-            }
-        }
+        HashSet<string> present = SqliteSchemaReader.ReadColumns(connection, TableName);
 
         string[] missing = [.. Columns.Where(c => !present.Contains(c))];
         if (missing.Length > 0)
@@ -190,23 +172,6 @@ internal static class SqliteSchema
 
         int missingIndexes = Indexes.Count(index => !objects.Contains(("index", index.Name)));
         return new Inspection(IsTaskStore: true, missingIndexes);
-    }
-
-    private static string Describe(List<(string Type, string Name)> objects) =>
-        objects.Count == 0 ? "nothing" : string.Join(", ", objects.Take(10).Select(o => $"{o.Type} '{o.Name}'")) + (objects.Count > 10 ? ", ..." : string.Empty);
-
-    private static object? Scalar(SqliteConnection connection, string sql)
-    {
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = sql;
-        _ = command.ExecuteNonQuery();
     }
 
     private readonly record struct Inspection(bool IsTaskStore, int MissingIndexes);
